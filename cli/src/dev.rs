@@ -1,0 +1,115 @@
+//! `nest dev`: the whole stack on one machine with embedded defaults.
+
+use clap::Args;
+use eyre::WrapErr;
+use nest_chain::{
+    AnvilNode, AnvilOptions, Deployer, DeploymentConfig, NestAddresses, ProjectLayout,
+    http_provider, seed::seed_demo,
+};
+use tracing::info;
+
+/// Arguments of `nest dev`.
+#[derive(Debug, Args)]
+pub(crate) struct DevArgs {
+    /// Port for anvil (default: a free one).
+    #[arg(long)]
+    anvil_port: Option<u16>,
+    /// Do not create demo data.
+    #[arg(long)]
+    no_seed: bool,
+    /// Start, deploy, seed, print, then exit (for smoke tests).
+    #[arg(long)]
+    exit_after_start: bool,
+}
+
+pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
+    let layout = ProjectLayout::discover()?;
+    let state_dir = layout.state_dir();
+    std::fs::create_dir_all(&state_dir)
+        .wrap_err_with(|| format!("creating {}", state_dir.display()))?;
+
+    let anvil = AnvilNode::spawn(
+        &layout.anvil_binary(),
+        &AnvilOptions {
+            port: args.anvil_port,
+            ..Default::default()
+        },
+    )?;
+    let url = anvil.endpoint();
+    info!(%url, pid = anvil.pid(), "anvil started");
+
+    let keys = anvil.keys().to_vec();
+    let deployer_key = keys
+        .first()
+        .cloned()
+        .ok_or_else(|| eyre::eyre!("anvil has no dev accounts"))?;
+    let deployer_address = deployer_key.address();
+    let provider = http_provider(&url, Some(deployer_key))?;
+    let mut config = DeploymentConfig::dev();
+    config.dev_accounts = anvil.addresses();
+    // A fresh anvil every run: the manifest lives in the local state folder, not deployments/.
+    let manifest_path = state_dir.join("deployments").join("31337.json");
+    let _ = std::fs::remove_file(&manifest_path);
+    let deployer = Deployer::new(
+        provider,
+        url.clone(),
+        deployer_address,
+        None,
+        manifest_path.clone(),
+        config,
+    )
+    .await?;
+    let report = deployer.run().await?;
+    let addresses = NestAddresses::from_manifest(&report.manifest)?;
+    let seeded = if args.no_seed {
+        None
+    } else {
+        seed_demo(&url, &addresses, &keys).await?
+    };
+
+    println!("Nest dev stack is up");
+    println!("  RPC URL        {url}");
+    println!("  chain id       {}", deployer.chain_id());
+    println!("  manifest       {}", manifest_path.display());
+    for (name, contract) in &report.manifest.contracts {
+        println!("  {name:15} {}", contract.address);
+    }
+    println!("  funded test accounts (10,000 ETH and 1,000,000 NEST each):");
+    for (i, key) in keys.iter().enumerate() {
+        println!(
+            "    [{i}] {}  key 0x{}",
+            key.address(),
+            alloy::hex::encode(key.to_bytes())
+        );
+    }
+    if let Some(seed) = seeded {
+        println!(
+            "  demo data: NFTs {:?}, listing #{}, auction #{} (one bid), offer #{}, proposal {} in voting",
+            seed.minted
+                .iter()
+                .map(|id| id.to_string())
+                .collect::<Vec<_>>(),
+            seed.listing_id,
+            seed.auction_id,
+            seed.offer_id,
+            seed.proposal_id
+        );
+    }
+    if args.exit_after_start {
+        return Ok(());
+    }
+    println!("Press Ctrl-C to stop.");
+    wait_for_shutdown().await?;
+    info!("shutting down");
+    drop(anvil);
+    Ok(())
+}
+
+async fn wait_for_shutdown() -> eyre::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}

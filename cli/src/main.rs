@@ -1,0 +1,48 @@
+//! The `nest` command line: thin glue over the Nest libraries.
+//!
+//! stdout carries each command's result (JSON with `--json`); stderr carries logs.
+
+mod contracts;
+mod deploy;
+mod dev;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Nest: NFT marketplace, DAO governance and social feed for wallet users.
+#[derive(Debug, Parser)]
+#[command(name = "nest", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compile the Solidity contracts or check the committed artifacts.
+    Contracts(contracts::ContractsArgs),
+    /// Deploy and wire the contract set on a chain, recording a manifest.
+    Deploy(deploy::DeployArgs),
+    /// Run the whole stack locally: anvil, contracts, demo data and the services.
+    Dev(dev::DevArgs),
+}
+
+fn main() -> eyre::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("NEST_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Contracts(args) => contracts::run(args).await,
+            Command::Deploy(args) => deploy::run(args).await,
+            Command::Dev(args) => dev::run(args).await,
+        }
+    })
+}
