@@ -42,6 +42,10 @@ pub struct AnvilNode {
 
 impl AnvilNode {
     /// Starts `binary` with `options` and waits until it listens.
+    ///
+    /// The kernel's parent-death signal fires when the *thread* that spawned the child ends, so
+    /// call this from a thread that lives as long as the node (the main thread, a runtime
+    /// worker, a test thread), never from a short-lived `spawn_blocking` task.
     pub fn spawn(binary: &Path, options: &AnvilOptions) -> Result<Self> {
         if !binary.is_file() {
             return Err(ChainError::Anvil(format!(

@@ -14,7 +14,11 @@ use foundry_compilers::{
     solc::{Solc, SolcCompiler, SolcSettings},
 };
 use nest_abis::{BytecodeObject, ContractArtifact};
-use std::{path::PathBuf, process::Command, str::FromStr};
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    str::FromStr,
+};
 use tracing::{debug, info};
 
 /// Compiler settings shared with `contracts/foundry.toml`; keep both in step.
@@ -184,24 +188,31 @@ impl ContractCompiler {
 
     /// Compiles and compares with the committed artifacts, byte for byte.
     pub fn check(&self) -> Result<ArtifactCheck> {
-        let dir = self.layout.artifacts_dir();
-        let mut stale = Vec::new();
-        for artifact in self.compile()? {
-            let path = dir.join(format!("{}.json", artifact.contract_name));
-            let expected = artifact
-                .to_json()
-                .map_err(|e| ChainError::Compile(format!("{}: {e}", artifact.contract_name)))?;
-            match std::fs::read_to_string(&path) {
-                Ok(committed) if committed == expected => {}
-                Ok(_) => stale.push(artifact.contract_name),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    stale.push(artifact.contract_name)
-                }
-                Err(e) => return Err(ChainError::io(&path, e)),
-            }
-        }
-        Ok(ArtifactCheck { stale })
+        let artifacts = self.compile()?;
+        Ok(ArtifactCheck {
+            stale: stale_artifacts(&self.layout.artifacts_dir(), &artifacts)?,
+        })
     }
+}
+
+/// Names of the `artifacts` whose file in `dir` is missing or differs from them.
+pub fn stale_artifacts(dir: &Path, artifacts: &[ContractArtifact]) -> Result<Vec<String>> {
+    let mut stale = Vec::new();
+    for artifact in artifacts {
+        let path = dir.join(format!("{}.json", artifact.contract_name));
+        let expected = artifact
+            .to_json()
+            .map_err(|e| ChainError::Compile(format!("{}: {e}", artifact.contract_name)))?;
+        match std::fs::read_to_string(&path) {
+            Ok(committed) if committed == expected => {}
+            Ok(_) => stale.push(artifact.contract_name.clone()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                stale.push(artifact.contract_name.clone())
+            }
+            Err(e) => return Err(ChainError::io(&path, e)),
+        }
+    }
+    Ok(stale)
 }
 
 /// `0.8.30+commit.73712a01` from the wrapper's `--version` output.

@@ -1,0 +1,24 @@
+//! Shared set-up for nest-chain's integration tests: a fresh anvil per test.
+
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use alloy::{providers::DynProvider, signers::local::PrivateKeySigner};
+use nest_chain::{AnvilNode, AnvilOptions, ProjectLayout, http_provider};
+use std::path::PathBuf;
+
+pub fn layout() -> ProjectLayout {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    ProjectLayout::new(root).expect("tests run inside the Nest checkout")
+}
+
+pub fn anvil() -> AnvilNode {
+    anvil_with(AnvilOptions::default())
+}
+
+pub fn anvil_with(options: AnvilOptions) -> AnvilNode {
+    AnvilNode::spawn(&layout().anvil_binary(), &options).expect("anvil starts (run scripts/setup)")
+}
+
+pub fn provider_for(node: &AnvilNode, key: &PrivateKeySigner) -> DynProvider {
+    http_provider(&node.endpoint(), Some(key.clone())).expect("provider")
+}

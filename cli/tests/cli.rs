@@ -1,0 +1,176 @@
+//! The `nest` binary end to end: `nest dev` starts and stops cleanly (no orphan anvil, also when
+//! `nest` itself is killed), and `nest deploy` deploys, is idempotent and refuses clearly.
+
+use std::{
+    io::{BufRead, BufReader},
+    net::TcpStream,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::{Duration, Instant},
+};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn nest(state_dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nest"));
+    cmd.env("NEST_ROOT", root())
+        .env("NEST_STATE_DIR", state_dir)
+        .env("NEST_LOG", "warn");
+    cmd
+}
+
+/// Starts `nest dev` and returns it with the anvil port once it printed "Press Ctrl-C".
+fn start_dev(state_dir: &std::path::Path) -> (Child, u16) {
+    let mut child = nest(state_dir)
+        .arg("dev")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("nest dev starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut port = None;
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(url) = line.trim().strip_prefix("RPC URL") {
+                port = url
+                    .trim()
+                    .trim_end_matches('/')
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| p.parse().ok());
+            }
+            if line.contains("Press Ctrl-C") {
+                let _ = tx.send(port);
+            }
+        }
+    });
+    let port = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("nest dev came up")
+        .expect("nest dev printed its RPC URL");
+    (child, port)
+}
+
+fn listening(port: u16) -> bool {
+    TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+fn wait_until_closed(port: u16) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if !listening(port) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn dev_stops_everything_on_ctrl_c() {
+    let state = tempfile::tempdir().expect("tmp");
+    let (mut child, port) = start_dev(state.path());
+    assert!(listening(port), "anvil serves RPC while nest dev runs");
+    assert!(
+        state.path().join("deployments/31337.json").is_file(),
+        "dev manifest written"
+    );
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let status = child.wait().expect("exits");
+    assert!(status.success(), "clean exit on Ctrl-C: {status}");
+    assert!(wait_until_closed(port), "anvil stopped with nest dev");
+}
+
+#[test]
+fn killing_nest_dev_does_not_orphan_anvil() {
+    let state = tempfile::tempdir().expect("tmp");
+    let (mut child, port) = start_dev(state.path());
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    assert!(
+        wait_until_closed(port),
+        "the kernel took anvil down with nest"
+    );
+}
+
+#[test]
+fn deploy_is_idempotent_and_refuses_a_wrong_chain() {
+    let state = tempfile::tempdir().expect("tmp");
+    let anvil = nest_chain::AnvilNode::spawn(
+        &nest_chain::ProjectLayout::new(root())
+            .expect("layout")
+            .anvil_binary(),
+        &nest_chain::AnvilOptions::default(),
+    )
+    .expect("anvil");
+    let url = anvil.endpoint().to_string();
+    let manifest = state.path().join("manifest.json");
+
+    let first = nest(state.path())
+        .args(["deploy", "--dev", "--json", "--rpc-url", &url, "--manifest"])
+        .arg(&manifest)
+        .output()
+        .expect("runs");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&first.stdout).expect("JSON on stdout");
+    assert_eq!(printed["chainId"], 31337);
+    assert_eq!(
+        printed["contracts"].as_object().expect("contracts").len(),
+        6
+    );
+
+    let second = nest(state.path())
+        .args(["deploy", "--dev", "--rpc-url", &url, "--manifest"])
+        .arg(&manifest)
+        .output()
+        .expect("runs");
+    assert!(second.status.success());
+    let text = String::from_utf8_lossy(&second.stdout);
+    assert_eq!(text.matches("(unchanged").count(), 6, "{text}");
+
+    let wrong = nest(state.path())
+        .args([
+            "deploy",
+            "--dev",
+            "--chain-id",
+            "1",
+            "--rpc-url",
+            &url,
+            "--manifest",
+        ])
+        .arg(&manifest)
+        .output()
+        .expect("runs");
+    assert!(!wrong.status.success());
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(err.contains("wrong chain"), "{err}");
+}
+
+#[test]
+fn deploy_without_a_key_or_a_node_says_what_is_missing() {
+    let state = tempfile::tempdir().expect("tmp");
+    let no_key = nest(state.path())
+        .env_remove("NEST_DEPLOYER_KEY")
+        .args(["deploy", "--rpc-url", "http://127.0.0.1:9"])
+        .output()
+        .expect("runs");
+    assert!(!no_key.status.success());
+    assert!(String::from_utf8_lossy(&no_key.stderr).contains("no deployer key"));
+
+    let unreachable = nest(state.path())
+        .args(["deploy", "--dev", "--rpc-url", "http://127.0.0.1:9"])
+        .output()
+        .expect("runs");
+    assert!(!unreachable.status.success());
+    assert!(String::from_utf8_lossy(&unreachable.stderr).contains("cannot reach the node"));
+}
