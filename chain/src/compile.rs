@@ -91,15 +91,17 @@ impl ContractCompiler {
             .build()
             .map_err(|e| ChainError::Compile(format!("project paths: {e}")))?;
 
-        let mut settings = Settings::default();
-        settings.optimizer = Optimizer {
-            enabled: Some(true),
-            runs: Some(OPTIMIZER_RUNS),
-            details: None,
+        let settings = Settings {
+            optimizer: Optimizer {
+                enabled: Some(true),
+                runs: Some(OPTIMIZER_RUNS),
+                details: None,
+            },
+            evm_version: Some(EvmVersion::Prague),
+            metadata: Some(SettingsMetadata::new(BytecodeHash::None, false)),
+            remappings: vec![remapping],
+            ..Settings::default()
         };
-        settings.evm_version = Some(EvmVersion::Prague);
-        settings.metadata = Some(SettingsMetadata::new(BytecodeHash::None, false));
-        settings.remappings = vec![remapping];
 
         let solc = Solc::new_with_version(self.layout.solc_wrapper(), version.clone());
         let project = ProjectBuilder::<SolcCompiler>::default()

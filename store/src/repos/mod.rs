@@ -1,0 +1,103 @@
+//! Typed repositories, one per aggregate. Each owns its collection name, its indexes (created
+//! idempotently at start), its shard key (documented on the type: the key its main query
+//! filters on) and its queries. Callers pass typed values; no filter is ever built from raw
+//! user input, so no query operator can be injected.
+
+mod auctions;
+mod events;
+mod governance;
+mod listings;
+mod nfts;
+mod offers;
+mod relay_jobs;
+mod sales;
+mod sync;
+mod users;
+
+pub use auctions::{Auction, AuctionRepository, AuctionStatus, Bid};
+pub use events::{ChainEvent, ChainEventRepository};
+pub use governance::{
+    Delegate, DelegateRepository, Proposal, ProposalRepository, ProposalState, Vote, VoteRepository,
+};
+pub use listings::{Listing, ListingQuery, ListingRepository, ListingSort, ListingStatus};
+pub use nfts::{Nft, NftRepository, NftTransfer};
+pub use offers::{Offer, OfferRepository, OfferStatus};
+pub use relay_jobs::{JobChange, RelayJob, RelayJobRepository, RelayJobStatus};
+pub use sales::{Sale, SaleKind, SaleRepository};
+pub use sync::{BlockHeader, BlockRepository, Checkpoint, CheckpointRepository};
+pub use users::{Session, SessionRepository, SiweNonce, User, UserRepository};
+
+use crate::error::Result;
+use bson::Document;
+use mongodb::{ClientSession, Collection, IndexModel, options::IndexOptions};
+
+/// One page of results and the cursor for the next one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Opaque cursor for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Largest page any query returns.
+pub const MAX_PAGE_SIZE: u32 = 200;
+
+/// Builds an index model.
+pub(crate) fn index(name: &str, keys: Document, unique: bool) -> IndexModel {
+    IndexModel::builder()
+        .keys(keys)
+        .options(
+            IndexOptions::builder()
+                .name(name.to_string())
+                .unique(unique)
+                .build(),
+        )
+        .build()
+}
+
+/// Creates `models` on `collection` (idempotent for unchanged definitions).
+pub(crate) async fn create_indexes<T: Send + Sync>(
+    collection: &Collection<T>,
+    models: Vec<IndexModel>,
+) -> Result<()> {
+    collection.create_indexes(models).await?;
+    Ok(())
+}
+
+/// Runs a driver action inside `session` when one is given.
+macro_rules! in_session {
+    ($action:expr, $session:expr) => {
+        match $session {
+            Some(session) => $action.session(session).await,
+            None => $action.await,
+        }
+    };
+}
+pub(crate) use in_session;
+
+/// Collects a cursor into a vector (with or without a session).
+pub(crate) async fn collect<T>(cursor: mongodb::Cursor<T>) -> Result<Vec<T>>
+where
+    T: serde::de::DeserializeOwned + Send + Sync + Unpin,
+{
+    use futures_util::TryStreamExt;
+    Ok(cursor.try_collect().await?)
+}
+
+/// Collects a session cursor into a vector.
+pub(crate) async fn collect_in<T>(
+    mut cursor: mongodb::SessionCursor<T>,
+    session: &mut ClientSession,
+) -> Result<Vec<T>>
+where
+    T: serde::de::DeserializeOwned + Send + Sync + Unpin,
+{
+    use futures_util::TryStreamExt;
+    Ok(cursor.stream(session).try_collect().await?)
+}
+
+/// Clamps a requested page size into 1..=MAX_PAGE_SIZE.
+pub(crate) fn page_size(limit: u32) -> i64 {
+    i64::from(limit.clamp(1, MAX_PAGE_SIZE))
+}

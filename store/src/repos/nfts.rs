@@ -1,0 +1,231 @@
+//! NFTs (owner, URI, royalty) and their transfer history.
+//!
+//! Collection `nfts`: `_id` = `{chainId}:{contract}:{tokenId}`; shard key
+//! `{ chainId: 1, contract: 1, tokenId: 1 }` (the token page reads one NFT; by-owner pages use the
+//! `owner` index). Collection `nft_transfers`: `_id` = the event id; shard key
+//! `{ chainId: 1, contract: 1, tokenId: 1, blockNumber: 1 }` (history of one token).
+
+use super::{Page, collect, create_indexes, in_session, index, page_size};
+use crate::{codec, error::Result};
+use alloy::primitives::{Address, B256, U256};
+use bson::doc;
+use mongodb::{ClientSession, Collection, Database};
+use serde::{Deserialize, Serialize};
+
+/// One NFT as it is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Nft {
+    /// `{chainId}:{contract}:{tokenId}`.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// Chain id.
+    pub chain_id: i64,
+    /// Collection contract.
+    #[serde(with = "codec::address")]
+    pub contract: Address,
+    /// Token id.
+    #[serde(with = "codec::u256")]
+    pub token_id: U256,
+    /// Current owner.
+    #[serde(with = "codec::address")]
+    pub owner: Address,
+    /// Metadata URI.
+    pub token_uri: String,
+    /// Royalty receiver for this token (`None`: the collection default or none).
+    #[serde(with = "codec::option_address")]
+    pub royalty_receiver: Option<Address>,
+    /// Royalty in basis points.
+    pub royalty_bps: i32,
+    /// Block it was minted in.
+    pub minted_block: i64,
+    /// Last block that changed it.
+    pub updated_block: i64,
+}
+
+impl Nft {
+    /// The id of a token.
+    pub fn id_for(chain_id: u64, contract: &Address, token_id: &U256) -> String {
+        format!("{chain_id}:{}:{token_id}", codec::address_key(contract))
+    }
+}
+
+/// One transfer of an NFT.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NftTransfer {
+    /// The event id.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// Chain id.
+    pub chain_id: i64,
+    /// Collection contract.
+    #[serde(with = "codec::address")]
+    pub contract: Address,
+    /// Token id.
+    #[serde(with = "codec::u256")]
+    pub token_id: U256,
+    /// Sender (zero for a mint).
+    #[serde(with = "codec::address")]
+    pub from: Address,
+    /// Recipient.
+    #[serde(with = "codec::address")]
+    pub to: Address,
+    /// Block number.
+    pub block_number: i64,
+    /// Log index.
+    pub log_index: i64,
+    /// Transaction.
+    #[serde(with = "codec::b256")]
+    pub tx_hash: B256,
+}
+
+/// NFTs and transfers.
+#[derive(Debug, Clone)]
+pub struct NftRepository {
+    nfts: Collection<Nft>,
+    transfers: Collection<NftTransfer>,
+}
+
+impl NftRepository {
+    pub(crate) fn new(db: &Database) -> Self {
+        Self {
+            nfts: db.collection("nfts"),
+            transfers: db.collection("nft_transfers"),
+        }
+    }
+
+    pub(crate) async fn ensure_indexes(&self) -> Result<()> {
+        create_indexes(
+            &self.nfts,
+            vec![
+                index(
+                    "chain_owner",
+                    doc! { "chainId": 1, "owner": 1, "_id": 1 },
+                    false,
+                ),
+                index(
+                    "chain_contract_token",
+                    doc! { "chainId": 1, "contract": 1, "tokenId": 1 },
+                    true,
+                ),
+            ],
+        )
+        .await?;
+        create_indexes(
+            &self.transfers,
+            vec![index(
+                "token_history",
+                doc! { "chainId": 1, "contract": 1, "tokenId": 1, "blockNumber": 1, "logIndex": 1 },
+                false,
+            )],
+        )
+        .await
+    }
+
+    /// Stores the NFT as given (insert or replace).
+    pub async fn upsert(&self, nft: &Nft, session: Option<&mut ClientSession>) -> Result<()> {
+        let action = self
+            .nfts
+            .replace_one(doc! { "_id": &nft.id }, nft)
+            .upsert(true);
+        in_session!(action, session)?;
+        Ok(())
+    }
+
+    /// One NFT.
+    pub async fn get(
+        &self,
+        chain_id: u64,
+        contract: &Address,
+        token_id: &U256,
+    ) -> Result<Option<Nft>> {
+        Ok(self
+            .nfts
+            .find_one(doc! { "_id": Nft::id_for(chain_id, contract, token_id) })
+            .await?)
+    }
+
+    /// NFTs owned by `owner`, in id order, `limit` per page after `cursor`.
+    pub async fn by_owner(
+        &self,
+        chain_id: u64,
+        owner: &Address,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Nft>> {
+        let mut filter = doc! { "chainId": chain_id as i64, "owner": codec::address_key(owner) };
+        if let Some(after) = cursor {
+            filter.insert("_id", doc! { "$gt": after });
+        }
+        let limit = page_size(limit);
+        let items = collect(
+            self.nfts
+                .find(filter)
+                .sort(doc! { "_id": 1 })
+                .limit(limit)
+                .await?,
+        )
+        .await?;
+        let next_cursor = (items.len() as i64 == limit)
+            .then(|| items.last().map(|n| n.id.clone()))
+            .flatten();
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Number of distinct owners of `contract`'s tokens.
+    pub async fn owner_count(&self, chain_id: u64, contract: &Address) -> Result<u64> {
+        let owners = self
+            .nfts
+            .distinct(
+                "owner",
+                doc! { "chainId": chain_id as i64, "contract": codec::address_key(contract) },
+            )
+            .await?;
+        Ok(owners.len() as u64)
+    }
+
+    /// Records a transfer; recording the same event twice changes nothing.
+    pub async fn record_transfer(
+        &self,
+        transfer: &NftTransfer,
+        session: Option<&mut ClientSession>,
+    ) -> Result<()> {
+        let action = self
+            .transfers
+            .replace_one(doc! { "_id": &transfer.id }, transfer)
+            .upsert(true);
+        in_session!(action, session)?;
+        Ok(())
+    }
+
+    /// Transfer history of one token, oldest first.
+    pub async fn history(
+        &self,
+        chain_id: u64,
+        contract: &Address,
+        token_id: &U256,
+    ) -> Result<Vec<NftTransfer>> {
+        let cursor = self
+            .transfers
+            .find(doc! { "chainId": chain_id as i64, "contract": codec::address_key(contract), "tokenId": codec::u256_key(token_id) })
+            .sort(doc! { "blockNumber": 1, "logIndex": 1 })
+            .await?;
+        collect(cursor).await
+    }
+
+    /// Deletes NFTs and transfers of `chain_id` (before a rebuild from raw events).
+    pub async fn clear(
+        &self,
+        chain_id: u64,
+        mut session: Option<&mut ClientSession>,
+    ) -> Result<()> {
+        let action = self.nfts.delete_many(doc! { "chainId": chain_id as i64 });
+        in_session!(action, session.as_deref_mut())?;
+        let action = self
+            .transfers
+            .delete_many(doc! { "chainId": chain_id as i64 });
+        in_session!(action, session)?;
+        Ok(())
+    }
+}

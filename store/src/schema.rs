@@ -1,0 +1,116 @@
+//! Schema versioning: a monotonic version in `_nest_meta`, forward migrations run at start, and
+//! a refusal to run against a database written by a newer build.
+
+use crate::{
+    error::{Result, StoreError},
+    store::Store,
+};
+use bson::{Document, doc};
+use tracing::info;
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Collection holding the schema version document.
+pub const META_COLLECTION: &str = "_nest_meta";
+const SCHEMA_DOC_ID: &str = "schema";
+
+/// One forward migration.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// The version the migration leads to.
+    pub version: u32,
+    /// What it changes.
+    pub description: &'static str,
+}
+
+/// Every migration, in order. Version 1 is the initial layout (collections and indexes).
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "initial collections and indexes",
+}];
+
+/// The version recorded in the database (0 for a fresh database).
+pub async fn current_version(store: &Store) -> Result<u32> {
+    let meta = store.database().collection::<Document>(META_COLLECTION);
+    let Some(found) = meta.find_one(doc! { "_id": SCHEMA_DOC_ID }).await? else {
+        return Ok(0);
+    };
+    let version = found
+        .get_i64("version")
+        .or_else(|_| found.get_i32("version").map(i64::from));
+    version
+        .ok()
+        .and_then(|v| u32::try_from(v).ok())
+        .ok_or_else(|| StoreError::Corrupt {
+            collection: META_COLLECTION,
+            message: "schema document without a valid version".into(),
+        })
+}
+
+/// Refuses newer schemas, applies pending migrations in order, then (re)creates every index.
+pub async fn migrate(store: &Store) -> Result<()> {
+    let found = current_version(store).await?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for migration in MIGRATIONS.iter().filter(|m| m.version > found) {
+        info!(
+            version = migration.version,
+            description = migration.description,
+            "migrating store"
+        );
+        apply(store, migration.version).await?;
+        set_version(store, migration.version).await?;
+    }
+    ensure_indexes(store).await
+}
+
+/// Data changes of each version (index changes happen in `ensure_indexes`).
+async fn apply(_store: &Store, version: u32) -> Result<()> {
+    match version {
+        // The initial layout has no data to transform.
+        1 => Ok(()),
+        _ => Ok(()),
+    }
+}
+
+async fn set_version(store: &Store, version: u32) -> Result<()> {
+    let meta = store.database().collection::<Document>(META_COLLECTION);
+    // Monotonic: only raise the version. If another instance already recorded a higher one, the
+    // filter misses and the upsert's insert hits the unique _id, which means "already done".
+    let outcome = meta
+        .update_one(
+            doc! { "_id": SCHEMA_DOC_ID, "version": { "$lt": version as i64 } },
+            doc! { "$set": { "version": version as i64 } },
+        )
+        .upsert(true)
+        .await;
+    match outcome {
+        Ok(_) => Ok(()),
+        Err(e) if crate::error::is_duplicate_key(&e) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Creates every repository's indexes; idempotent.
+pub async fn ensure_indexes(store: &Store) -> Result<()> {
+    store.events().ensure_indexes().await?;
+    store.checkpoints().ensure_indexes().await?;
+    store.blocks().ensure_indexes().await?;
+    store.nfts().ensure_indexes().await?;
+    store.listings().ensure_indexes().await?;
+    store.auctions().ensure_indexes().await?;
+    store.offers().ensure_indexes().await?;
+    store.sales().ensure_indexes().await?;
+    store.proposals().ensure_indexes().await?;
+    store.votes().ensure_indexes().await?;
+    store.delegates().ensure_indexes().await?;
+    store.relay_jobs().ensure_indexes().await?;
+    store.users().ensure_indexes().await?;
+    store.sessions().ensure_indexes().await?;
+    Ok(())
+}

@@ -1,0 +1,222 @@
+//! The connection to the store: client options (majority writes, retryable writes, bounded
+//! waits), start-up checks and migrations, repository handles, and transactions.
+
+use crate::{
+    config::{StoreConfig, redact_uri},
+    error::{Result, StoreError, is_transient},
+    repos::{
+        AuctionRepository, BlockRepository, ChainEventRepository, CheckpointRepository,
+        DelegateRepository, ListingRepository, NftRepository, OfferRepository, ProposalRepository,
+        RelayJobRepository, SaleRepository, SessionRepository, UserRepository, VoteRepository,
+    },
+    schema,
+};
+use bson::doc;
+use futures_util::future::BoxFuture;
+use mongodb::{
+    Client, ClientSession, Database,
+    options::{ClientOptions, ReadConcern, ReadPreference, SelectionCriteria, WriteConcern},
+};
+use std::time::Duration;
+use tracing::{debug, info, warn};
+
+/// How many times a transaction is retried on a transient error before giving up.
+const TRANSACTION_ATTEMPTS: u32 = 5;
+
+/// A connected, migrated store. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    client: Client,
+    db: Database,
+    config: StoreConfig,
+}
+
+impl Store {
+    /// Connects, checks the server answers within the configured time, refuses a schema newer
+    /// than this build, runs forward migrations and creates every index.
+    pub async fn connect(config: StoreConfig) -> Result<Self> {
+        let store = Self::connect_unmigrated(config).await?;
+        schema::migrate(&store).await?;
+        Ok(store)
+    }
+
+    /// Connects and checks reachability without touching the schema.
+    pub async fn connect_unmigrated(config: StoreConfig) -> Result<Self> {
+        config.validate()?;
+        let mut options = ClientOptions::parse(&config.uri)
+            .await
+            .map_err(|e| StoreError::Config(format!("{}: {e}", redact_uri(&config.uri))))?;
+        options.app_name = Some(config.app_name.clone());
+        options.server_selection_timeout = Some(config.server_selection_timeout);
+        options.connect_timeout = Some(config.connect_timeout);
+        options.retry_writes = Some(true);
+        options.retry_reads = Some(true);
+        // Acknowledged by a majority: a write we report as done survives a primary failover.
+        options.write_concern = Some(WriteConcern::majority());
+        options.read_concern = Some(ReadConcern::majority());
+        let client = Client::with_options(options)?;
+        let db = client.database(&config.database);
+        let timeout = config.server_selection_timeout;
+        // Bounded even if the driver's own selection loop were to misbehave.
+        let ping = tokio::time::timeout(
+            timeout + Duration::from_secs(1),
+            db.run_command(doc! { "ping": 1 }),
+        );
+        match ping.await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                return Err(StoreError::Unreachable {
+                    uri: redact_uri(&config.uri),
+                    timeout_ms: timeout.as_millis() as u64,
+                    message: e.to_string(),
+                });
+            }
+            Err(_) => {
+                return Err(StoreError::Unreachable {
+                    uri: redact_uri(&config.uri),
+                    timeout_ms: timeout.as_millis() as u64,
+                    message: "no answer".into(),
+                });
+            }
+        }
+        info!(uri = %redact_uri(&config.uri), database = %config.database, "store connected");
+        Ok(Self { client, db, config })
+    }
+
+    /// The database handle.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// The driver client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The configuration it was opened with.
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    /// Reads that tolerate replication lag (listings pages, stats) may go to secondaries.
+    pub fn lag_tolerant_reads() -> SelectionCriteria {
+        SelectionCriteria::ReadPreference(ReadPreference::SecondaryPreferred {
+            options: Default::default(),
+        })
+    }
+
+    /// Runs `body` in a multi-document transaction with majority write concern, retrying the
+    /// whole transaction on transient errors (write conflicts, failovers) and the commit on an
+    /// unknown commit result. `body` may run more than once: it must only write through the
+    /// session it is given.
+    pub async fn transaction<T, F>(&self, mut body: F) -> Result<T>
+    where
+        F: for<'s> FnMut(&'s mut ClientSession) -> BoxFuture<'s, Result<T>>,
+    {
+        let mut session = self.client.start_session().await?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            session
+                .start_transaction()
+                .write_concern(WriteConcern::majority())
+                .read_concern(ReadConcern::snapshot())
+                .await?;
+            let outcome = body(&mut session).await;
+            let value = match outcome {
+                Ok(value) => value,
+                Err(e) => {
+                    let _ = session.abort_transaction().await;
+                    if e.is_transient() && attempt < TRANSACTION_ATTEMPTS {
+                        warn!(attempt, error = %e, "transaction body failed transiently, retrying");
+                        backoff(attempt).await;
+                        continue;
+                    }
+                    return Err(e);
+                }
+            };
+            let mut commit_attempt = 0;
+            loop {
+                commit_attempt += 1;
+                match session.commit_transaction().await {
+                    Ok(()) => return Ok(value),
+                    Err(e)
+                        if e.contains_label(mongodb::error::UNKNOWN_TRANSACTION_COMMIT_RESULT)
+                            && commit_attempt < TRANSACTION_ATTEMPTS =>
+                    {
+                        debug!(commit_attempt, "commit result unknown, retrying commit");
+                        continue;
+                    }
+                    Err(e) if is_transient(&e) && attempt < TRANSACTION_ATTEMPTS => {
+                        warn!(attempt, error = %e, "commit failed transiently, retrying transaction");
+                        break;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            backoff(attempt).await;
+        }
+    }
+
+    /// Raw chain events.
+    pub fn events(&self) -> ChainEventRepository {
+        ChainEventRepository::new(&self.db)
+    }
+    /// Indexer checkpoints.
+    pub fn checkpoints(&self) -> CheckpointRepository {
+        CheckpointRepository::new(&self.db)
+    }
+    /// Recent block headers for reorg detection.
+    pub fn blocks(&self) -> BlockRepository {
+        BlockRepository::new(&self.db)
+    }
+    /// NFTs and their transfers.
+    pub fn nfts(&self) -> NftRepository {
+        NftRepository::new(&self.db)
+    }
+    /// Fixed-price listings.
+    pub fn listings(&self) -> ListingRepository {
+        ListingRepository::new(&self.db)
+    }
+    /// Auctions and bids.
+    pub fn auctions(&self) -> AuctionRepository {
+        AuctionRepository::new(&self.db)
+    }
+    /// Offers.
+    pub fn offers(&self) -> OfferRepository {
+        OfferRepository::new(&self.db)
+    }
+    /// Completed sales.
+    pub fn sales(&self) -> SaleRepository {
+        SaleRepository::new(&self.db)
+    }
+    /// Governance proposals.
+    pub fn proposals(&self) -> ProposalRepository {
+        ProposalRepository::new(&self.db)
+    }
+    /// Governance votes.
+    pub fn votes(&self) -> VoteRepository {
+        VoteRepository::new(&self.db)
+    }
+    /// Delegations and voting power.
+    pub fn delegates(&self) -> DelegateRepository {
+        DelegateRepository::new(&self.db)
+    }
+    /// Relayer jobs.
+    pub fn relay_jobs(&self) -> RelayJobRepository {
+        RelayJobRepository::new(&self.db)
+    }
+    /// Wallet users.
+    pub fn users(&self) -> UserRepository {
+        UserRepository::new(&self.db)
+    }
+    /// Sign-in nonces and sessions.
+    pub fn sessions(&self) -> SessionRepository {
+        SessionRepository::new(&self.db)
+    }
+}
+
+async fn backoff(attempt: u32) {
+    let millis = 10u64 << attempt.min(6);
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+}
