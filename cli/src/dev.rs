@@ -6,6 +6,7 @@ use nest_chain::{
     AnvilNode, AnvilOptions, Deployer, DeploymentConfig, NestAddresses, ProjectLayout,
     http_provider, seed::seed_demo,
 };
+use nest_store::{LocalStoreServer, Store, StoreConfig};
 use tracing::info;
 
 /// Arguments of `nest dev`.
@@ -14,6 +15,9 @@ pub(crate) struct DevArgs {
     /// Port for anvil (default: a free one).
     #[arg(long)]
     anvil_port: Option<u16>,
+    /// Port for the local store server (default: a free one; ignored with NEST_MONGODB_URI).
+    #[arg(long)]
+    store_port: Option<u16>,
     /// Do not create demo data.
     #[arg(long)]
     no_seed: bool,
@@ -27,6 +31,25 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     let state_dir = layout.state_dir();
     std::fs::create_dir_all(&state_dir)
         .wrap_err_with(|| format!("creating {}", state_dir.display()))?;
+
+    // The store: NEST_MONGODB_URI if given, else the local server on .nest/store.
+    let (store_config, _local_store) = match StoreConfig::from_env()? {
+        Some(config) => (config, None),
+        None => {
+            let server =
+                LocalStoreServer::start(&state_dir.join("store"), args.store_port.unwrap_or(0))?;
+            (
+                server.config(nest_store::config::DEFAULT_DATABASE),
+                Some(server),
+            )
+        }
+    };
+    let store = Store::connect(store_config.clone()).await?;
+    if _local_store.is_some() {
+        // A crashed local writer frees its documents after 5 s instead of MongoDB's 60 s.
+        store.set_transaction_lifetime(5).await?;
+    }
+    info!(config = ?store_config, "store ready");
 
     let anvil = AnvilNode::spawn(
         &layout.anvil_binary(),
@@ -71,6 +94,10 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     println!("  RPC URL        {url}");
     println!("  chain id       {}", deployer.chain_id());
     println!("  manifest       {}", manifest_path.display());
+    println!(
+        "  store          {}",
+        nest_store::config::redact_uri(&store_config.uri)
+    );
     for (name, contract) in &report.manifest.contracts {
         println!("  {name:15} {}", contract.address);
     }
@@ -102,6 +129,8 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     wait_for_shutdown().await?;
     info!("shutting down");
     drop(anvil);
+    drop(store);
+    drop(_local_store);
     Ok(())
 }
 

@@ -22,8 +22,8 @@ fn nest(state_dir: &std::path::Path) -> Command {
     cmd
 }
 
-/// Starts `nest dev` and returns it with the anvil port once it printed "Press Ctrl-C".
-fn start_dev(state_dir: &std::path::Path) -> (Child, u16) {
+/// Starts `nest dev` and returns it with the anvil and store ports once it printed "Press Ctrl-C".
+fn start_dev(state_dir: &std::path::Path) -> (Child, u16, u16) {
     let mut child = nest(state_dir)
         .arg("dev")
         .stdout(Stdio::piped())
@@ -34,8 +34,17 @@ fn start_dev(state_dir: &std::path::Path) -> (Child, u16) {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let mut port = None;
+        let mut store_port = None;
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
+            if let Some(uri) = line.trim().strip_prefix("store") {
+                store_port = uri
+                    .trim()
+                    .trim_start_matches("mongodb://127.0.0.1:")
+                    .split('/')
+                    .next()
+                    .and_then(|p| p.parse::<u16>().ok());
+            }
             if let Some(url) = line.trim().strip_prefix("RPC URL") {
                 port = url
                     .trim()
@@ -45,15 +54,15 @@ fn start_dev(state_dir: &std::path::Path) -> (Child, u16) {
                     .and_then(|p| p.parse().ok());
             }
             if line.contains("Press Ctrl-C") {
-                let _ = tx.send(port);
+                let _ = tx.send(port.zip(store_port));
             }
         }
     });
-    let port = rx
+    let (port, store_port) = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("nest dev came up")
-        .expect("nest dev printed its RPC URL");
-    (child, port)
+        .expect("nest dev printed its RPC URL and store");
+    (child, port, store_port)
 }
 
 fn listening(port: u16) -> bool {
@@ -74,8 +83,16 @@ fn wait_until_closed(port: u16) -> bool {
 #[test]
 fn dev_stops_everything_on_ctrl_c() {
     let state = tempfile::tempdir().expect("tmp");
-    let (mut child, port) = start_dev(state.path());
+    let (mut child, port, store_port) = start_dev(state.path());
     assert!(listening(port), "anvil serves RPC while nest dev runs");
+    assert!(
+        listening(store_port),
+        "the local store serves while nest dev runs"
+    );
+    assert!(
+        state.path().join("store").is_dir(),
+        "store data under the state folder"
+    );
     assert!(
         state.path().join("deployments/31337.json").is_file(),
         "dev manifest written"
@@ -85,18 +102,23 @@ fn dev_stops_everything_on_ctrl_c() {
     let status = child.wait().expect("exits");
     assert!(status.success(), "clean exit on Ctrl-C: {status}");
     assert!(wait_until_closed(port), "anvil stopped with nest dev");
+    assert!(
+        wait_until_closed(store_port),
+        "the store stopped with nest dev"
+    );
 }
 
 #[test]
-fn killing_nest_dev_does_not_orphan_anvil() {
+fn killing_nest_dev_orphans_neither_anvil_nor_the_store() {
     let state = tempfile::tempdir().expect("tmp");
-    let (mut child, port) = start_dev(state.path());
+    let (mut child, port, store_port) = start_dev(state.path());
     child.kill().expect("SIGKILL");
     let _ = child.wait();
     assert!(
         wait_until_closed(port),
         "the kernel took anvil down with nest"
     );
+    assert!(wait_until_closed(store_port), "and the store server");
 }
 
 #[test]

@@ -20,8 +20,13 @@ use mongodb::{
 use std::time::Duration;
 use tracing::{debug, info, warn};
 
-/// How many times a transaction is retried on a transient error before giving up.
-const TRANSACTION_ATTEMPTS: u32 = 5;
+/// How long a transaction keeps being retried on transient errors. Longer than MongoDB's default
+/// `transactionLifetimeLimitSeconds` (60 s): a writer restarted after a crash finds the documents
+/// its dead transaction touched locked (write conflicts) until the server reaps that transaction,
+/// and must wait it out rather than fail.
+const TRANSACTION_RETRY_BUDGET: Duration = Duration::from_secs(75);
+/// Commit retries on an unknown commit result.
+const COMMIT_ATTEMPTS: u32 = 5;
 
 /// A connected, migrated store. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -114,6 +119,8 @@ impl Store {
         F: for<'s> FnMut(&'s mut ClientSession) -> BoxFuture<'s, Result<T>>,
     {
         let mut session = self.client.start_session().await?;
+        let started = std::time::Instant::now();
+        let retry = |attempt: u32| attempt < 3 || started.elapsed() < TRANSACTION_RETRY_BUDGET;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -127,7 +134,7 @@ impl Store {
                 Ok(value) => value,
                 Err(e) => {
                     let _ = session.abort_transaction().await;
-                    if e.is_transient() && attempt < TRANSACTION_ATTEMPTS {
+                    if e.is_transient() && retry(attempt) {
                         warn!(attempt, error = %e, "transaction body failed transiently, retrying");
                         backoff(attempt).await;
                         continue;
@@ -142,12 +149,12 @@ impl Store {
                     Ok(()) => return Ok(value),
                     Err(e)
                         if e.contains_label(mongodb::error::UNKNOWN_TRANSACTION_COMMIT_RESULT)
-                            && commit_attempt < TRANSACTION_ATTEMPTS =>
+                            && commit_attempt < COMMIT_ATTEMPTS =>
                     {
                         debug!(commit_attempt, "commit result unknown, retrying commit");
                         continue;
                     }
-                    Err(e) if is_transient(&e) && attempt < TRANSACTION_ATTEMPTS => {
+                    Err(e) if is_transient(&e) && retry(attempt) => {
                         warn!(attempt, error = %e, "commit failed transiently, retrying transaction");
                         break;
                     }
@@ -156,6 +163,19 @@ impl Store {
             }
             backoff(attempt).await;
         }
+    }
+
+    /// Sets how long the server lets an idle transaction live (`transactionLifetimeLimitSeconds`).
+    /// Used on the local server, where a crashed writer should free its documents quickly;
+    /// production MongoDB keeps its operator's setting.
+    pub async fn set_transaction_lifetime(&self, seconds: u32) -> Result<()> {
+        self.client
+            .database("admin")
+            .run_command(
+                doc! { "setParameter": 1, "transactionLifetimeLimitSeconds": seconds as i32 },
+            )
+            .await?;
+        Ok(())
     }
 
     /// Raw chain events.
@@ -217,6 +237,7 @@ impl Store {
 }
 
 async fn backoff(attempt: u32) {
-    let millis = 10u64 << attempt.min(6);
+    // 20 ms doubling up to 500 ms.
+    let millis = (10u64 << attempt.min(6)).min(500);
     tokio::time::sleep(Duration::from_millis(millis)).await;
 }
