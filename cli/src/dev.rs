@@ -27,6 +27,9 @@ pub(crate) struct DevArgs {
 }
 
 pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
+    // Listen for Ctrl-C / SIGTERM before starting anything, so a signal that arrives during
+    // start-up is not lost (the default action would kill us without stopping the children).
+    let shutdown = ShutdownSignals::install()?;
     let layout = ProjectLayout::discover()?;
     let state_dir = layout.state_dir();
     std::fs::create_dir_all(&state_dir)
@@ -126,7 +129,7 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
         return Ok(());
     }
     println!("Press Ctrl-C to stop.");
-    wait_for_shutdown().await?;
+    shutdown.wait().await;
     info!("shutting down");
     drop(anvil);
     drop(store);
@@ -134,11 +137,25 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     Ok(())
 }
 
-async fn wait_for_shutdown() -> eyre::Result<()> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r?,
-        _ = term.recv() => {}
+/// Ctrl-C and SIGTERM, registered once.
+struct ShutdownSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> eyre::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
     }
-    Ok(())
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
 }
