@@ -27,6 +27,8 @@ fn events() -> Vec<ChainEvent> {
                 log_index: (n % 4) as i64,
                 contract: Address::repeat_byte(7),
                 name: "Transfer".into(),
+                topics: vec![format!("{tx:#x}")],
+                data: "0x".into(),
                 fields: doc! {
                     "from": "0x0000000000000000000000000000000000000000",
                     "to": format!("{:#x}", Address::repeat_byte((n % 251) as u8)),
@@ -46,6 +48,7 @@ fn nft(n: usize) -> Nft {
         token_id: token,
         owner: Address::repeat_byte((n % 200) as u8),
         token_uri: format!("ipfs://nest/{n}.json"),
+        approved: None,
         royalty_receiver: None,
         royalty_bps: 0,
         minted_block: n as i64,

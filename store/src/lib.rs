@@ -16,4 +16,4 @@ pub use repos::*;
 pub use store::Store;
 
 /// Re-exports for callers that run transactions.
-pub use mongodb::ClientSession;
+pub use mongodb::{ClientSession, Database};

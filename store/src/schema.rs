@@ -112,5 +112,8 @@ pub async fn ensure_indexes(store: &Store) -> Result<()> {
     store.relay_jobs().ensure_indexes().await?;
     store.users().ensure_indexes().await?;
     store.sessions().ensure_indexes().await?;
+    store.dead_letters().ensure_indexes().await?;
+    store.undo().ensure_indexes().await?;
+    store.contract_state().ensure_indexes().await?;
     Ok(())
 }

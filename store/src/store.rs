@@ -6,8 +6,9 @@ use crate::{
     error::{Result, StoreError, is_transient},
     repos::{
         AuctionRepository, BlockRepository, ChainEventRepository, CheckpointRepository,
-        DelegateRepository, ListingRepository, NftRepository, OfferRepository, ProposalRepository,
-        RelayJobRepository, SaleRepository, SessionRepository, UserRepository, VoteRepository,
+        ContractStateRepository, DeadLetterRepository, DelegateRepository, ListingRepository,
+        NftRepository, OfferRepository, ProposalRepository, RelayJobRepository, SaleRepository,
+        SessionRepository, UndoRepository, UserRepository, VoteRepository,
     },
     schema,
 };
@@ -176,6 +177,19 @@ impl Store {
             )
             .await?;
         Ok(())
+    }
+
+    /// Logs the indexer could not decode.
+    pub fn dead_letters(&self) -> DeadLetterRepository {
+        DeadLetterRepository::new(&self.db)
+    }
+    /// Per-contract state derived from events.
+    pub fn contract_state(&self) -> ContractStateRepository {
+        ContractStateRepository::new(&self.db)
+    }
+    /// The projection undo log.
+    pub fn undo(&self) -> UndoRepository {
+        UndoRepository::new(&self.db)
     }
 
     /// Raw chain events.

@@ -42,6 +42,8 @@ fn event(block: u64, log: u64, name: &str) -> ChainEvent {
         log_index: log as i64,
         contract: addr(9),
         name: name.into(),
+        topics: vec![format!("{tx:#x}")],
+        data: "0x".into(),
         fields: doc! { "tokenId": "1", "note": "{\"$gt\": \"\"}" },
     }
 }
@@ -183,6 +185,7 @@ fn nft(token: u64, owner: Address) -> Nft {
         token_id: id,
         owner,
         token_uri: format!("ipfs://token/{token}"),
+        approved: None,
         royalty_receiver: Some(addr(7)),
         royalty_bps: 500,
         minted_block: token as i64,

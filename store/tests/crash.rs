@@ -37,6 +37,8 @@ fn batch(k: u64) -> Vec<ChainEvent> {
                 log_index: i as i64,
                 contract: Address::ZERO,
                 name: "Crash".into(),
+                topics: Vec::new(),
+                data: "0x".into(),
                 fields: doc! { "batch": k as i64 },
             }
         })

@@ -44,6 +44,10 @@ pub struct ChainEvent {
     pub contract: Address,
     /// Event name (`ListingCreated`).
     pub name: String,
+    /// Log topics, hex (kept so projections can be rebuilt without refetching).
+    pub topics: Vec<String>,
+    /// Log data, hex.
+    pub data: String,
     /// Decoded fields (addresses and integers as strings, in the codec's forms).
     pub fields: Document,
 }
@@ -176,6 +180,16 @@ impl ChainEventRepository {
             doc! { "chainId": chain_id as i64, "blockNumber": { "$gt": block as i64 } },
         );
         Ok(in_session!(action, session)?.deleted_count)
+    }
+
+    /// Number of events emitted by `contract`.
+    pub async fn count_for(&self, chain_id: u64, contract: &Address) -> Result<u64> {
+        Ok(self
+            .collection
+            .count_documents(
+                doc! { "chainId": chain_id as i64, "contract": codec::address_key(contract) },
+            )
+            .await?)
     }
 
     /// Number of events stored for `chain_id`.

@@ -120,6 +120,29 @@ pub struct Proposal {
 }
 
 impl Proposal {
+    /// The state at time `now` (seconds, the governor's clock), as OpenZeppelin's Governor
+    /// computes it: terminal states stay; otherwise pending until the snapshot, active until the
+    /// deadline, then succeeded if quorum (for + abstain) is reached and for beats against.
+    pub fn state_at(&self, now: i64) -> ProposalState {
+        match self.state {
+            ProposalState::Canceled
+            | ProposalState::Executed
+            | ProposalState::Queued
+            | ProposalState::Expired => self.state,
+            _ if self.vote_start >= now => ProposalState::Pending,
+            _ if self.vote_end >= now => ProposalState::Active,
+            _ => {
+                let quorum_reached =
+                    self.quorum <= self.for_votes.saturating_add(self.abstain_votes);
+                if quorum_reached && self.for_votes > self.against_votes {
+                    ProposalState::Succeeded
+                } else {
+                    ProposalState::Defeated
+                }
+            }
+        }
+    }
+
     /// The id of a proposal.
     pub fn id_for(chain_id: u64, governor: &Address, proposal_id: &U256) -> String {
         format!("{chain_id}:{}:{proposal_id}", codec::address_key(governor))

@@ -4,8 +4,10 @@
 //! user input, so no query operator can be injected.
 
 mod auctions;
+mod contract_state;
 mod events;
 mod governance;
+mod indexing;
 mod listings;
 mod nfts;
 mod offers;
@@ -15,12 +17,17 @@ mod sync;
 mod users;
 
 pub use auctions::{Auction, AuctionRepository, AuctionStatus, Bid};
+pub use contract_state::{ContractState, ContractStateRepository};
 pub use events::{ChainEvent, ChainEventRepository};
 pub use governance::{
     Delegate, DelegateRepository, Proposal, ProposalRepository, ProposalState, Vote, VoteRepository,
 };
+pub use indexing::{
+    DeadLetter, DeadLetterRepository, UndoRecord, UndoRepository, load_documents_in,
+    replace_documents_in,
+};
 pub use listings::{Listing, ListingQuery, ListingRepository, ListingSort, ListingStatus};
-pub use nfts::{Nft, NftRepository, NftTransfer};
+pub use nfts::{Nft, NftRepository, NftTransfer, OperatorApproval};
 pub use offers::{Offer, OfferRepository, OfferStatus};
 pub use relay_jobs::{JobChange, RelayJob, RelayJobRepository, RelayJobStatus};
 pub use sales::{Sale, SaleKind, SaleRepository};

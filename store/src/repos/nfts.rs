@@ -32,6 +32,9 @@ pub struct Nft {
     pub owner: Address,
     /// Metadata URI.
     pub token_uri: String,
+    /// Account approved for this token (cleared on transfer).
+    #[serde(with = "codec::option_address")]
+    pub approved: Option<Address>,
     /// Royalty receiver for this token (`None`: the collection default or none).
     #[serde(with = "codec::option_address")]
     pub royalty_receiver: Option<Address>,
@@ -47,6 +50,47 @@ impl Nft {
     /// The id of a token.
     pub fn id_for(chain_id: u64, contract: &Address, token_id: &U256) -> String {
         format!("{chain_id}:{}:{token_id}", codec::address_key(contract))
+    }
+}
+
+/// Whether `operator` may move every token `owner` holds in `contract` (ERC-721
+/// `setApprovalForAll`). Collection `nft_operator_approvals`, `_id` =
+/// `{chainId}:{contract}:{owner}:{operator}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperatorApproval {
+    /// `{chainId}:{contract}:{owner}:{operator}`.
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// Chain id.
+    pub chain_id: i64,
+    /// Collection contract.
+    #[serde(with = "codec::address")]
+    pub contract: Address,
+    /// Token owner.
+    #[serde(with = "codec::address")]
+    pub owner: Address,
+    /// Operator.
+    #[serde(with = "codec::address")]
+    pub operator: Address,
+    /// Approved or not.
+    pub approved: bool,
+}
+
+impl OperatorApproval {
+    /// The id of an approval.
+    pub fn id_for(
+        chain_id: u64,
+        contract: &Address,
+        owner: &Address,
+        operator: &Address,
+    ) -> String {
+        format!(
+            "{chain_id}:{}:{}:{}",
+            codec::address_key(contract),
+            codec::address_key(owner),
+            codec::address_key(operator)
+        )
     }
 }
 

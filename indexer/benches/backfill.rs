@@ -1,0 +1,288 @@
+//! Indexer throughput on this machine, against anvil and the local store server:
+//!
+//! 1. generates about 100,000 events (batch mints, listings, auctions and bids);
+//! 2. backfills them from scratch and prints events/s into the store, next to the raw
+//!    `eth_getLogs` rate for the same range measured in the same run (the node's own limit);
+//! 3. follows 1,000 new transactions and prints the lag from each receipt to its projection
+//!    being readable (p50, p99).
+//!
+//! `cargo bench -p nest-indexer --bench backfill` (scripts/setup first).
+
+#![allow(missing_docs)]
+
+use alloy::{
+    primitives::{Address, U256},
+    providers::{DynProvider, Provider},
+    rpc::types::{Filter, TransactionRequest},
+};
+use futures_util::{StreamExt, stream};
+use nest_abis::{NestMarketplace, NestNFT};
+use nest_chain::{
+    AnvilNode, AnvilOptions, Deployer, DeploymentConfig, NestAddresses, ProjectLayout,
+    http_provider,
+};
+use nest_indexer::{Indexer, IndexerConfig};
+use nest_store::{Listing, testing::fresh_test_store};
+use std::{
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+const MINT_TXS: usize = 200;
+const TOKENS_PER_MINT: usize = 150;
+const LISTINGS: usize = 5_000;
+const AUCTIONS: usize = 1_000;
+const BIDS: usize = 3_000;
+const LIVE_TXS: usize = 1_000;
+
+async fn fire(provider: &DynProvider, txs: Vec<TransactionRequest>) {
+    // Send without waiting for each receipt (anvil mines one block per transaction), then make
+    // sure the last one landed.
+    let mut last = None;
+    for tx in txs {
+        last = Some(provider.send_transaction(tx).await.expect("send"));
+    }
+    if let Some(pending) = last {
+        let receipt = pending.get_receipt().await.expect("receipt");
+        assert!(receipt.status());
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let layout = ProjectLayout::new(root).expect("checkout");
+    let options = AnvilOptions {
+        extra_args: vec!["--gas-limit".into(), "100000000".into()],
+        ..Default::default()
+    };
+    let node = AnvilNode::spawn(&layout.anvil_binary(), &options).expect("anvil");
+    let keys = node.keys().to_vec();
+    let url = node.endpoint();
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut config = DeploymentConfig::dev();
+    config.dev_accounts = node.addresses();
+    let deployer_provider = http_provider(&url, Some(keys[0].clone())).expect("provider");
+    let report = Deployer::new(
+        deployer_provider.clone(),
+        url.clone(),
+        keys[0].address(),
+        Some(31337),
+        dir.path().join("m.json"),
+        config,
+    )
+    .await
+    .expect("connect")
+    .run()
+    .await
+    .expect("deploy");
+    let a = NestAddresses::from_manifest(&report.manifest).expect("addresses");
+    let start_block = report
+        .manifest
+        .contracts
+        .values()
+        .map(|c| c.deploy_block)
+        .min()
+        .unwrap_or(0);
+
+    // ---- 1. generate events
+    let started = Instant::now();
+    let seller = keys[1].address();
+    let nft = NestNFT::new(a.nft, &deployer_provider);
+    let mints = (0..MINT_TXS)
+        .map(|t| {
+            let uris = (0..TOKENS_PER_MINT)
+                .map(|i| format!("ipfs://bench/{t}/{i}"))
+                .collect();
+            nft.mintBatch(seller, uris).into_transaction_request()
+        })
+        .collect();
+    fire(&deployer_provider, mints).await;
+    let seller_provider = http_provider(&url, Some(keys[1].clone())).expect("provider");
+    let seller_nft = NestNFT::new(a.nft, &seller_provider);
+    fire(
+        &seller_provider,
+        vec![
+            seller_nft
+                .setApprovalForAll(a.marketplace, true)
+                .into_transaction_request(),
+        ],
+    )
+    .await;
+    let market = NestMarketplace::new(a.marketplace, &seller_provider);
+    let listings = (1..=LISTINGS)
+        .map(|i| {
+            market
+                .createListing(
+                    a.nft,
+                    U256::from(i),
+                    Address::ZERO,
+                    U256::from(1_000_000 + i),
+                    0,
+                )
+                .into_transaction_request()
+        })
+        .collect();
+    fire(&seller_provider, listings).await;
+    let auctions = (0..AUCTIONS)
+        .map(|i| {
+            market
+                .createAuction(
+                    a.nft,
+                    U256::from(LISTINGS + 1 + i),
+                    Address::ZERO,
+                    U256::from(1_000),
+                    7 * 86_400,
+                )
+                .into_transaction_request()
+        })
+        .collect();
+    fire(&seller_provider, auctions).await;
+    let bidders: Vec<DynProvider> = (2..5)
+        .map(|k| http_provider(&url, Some(keys[k].clone())).expect("provider"))
+        .collect();
+    for round in 0..BIDS / AUCTIONS {
+        let bidder = &bidders[round % bidders.len()];
+        let m = NestMarketplace::new(a.marketplace, bidder);
+        let amount = U256::from(1_000u64 * 2u64.pow(round as u32 + 1));
+        let bids = (1..=AUCTIONS)
+            .map(|i| {
+                m.bid(U256::from(i), amount)
+                    .value(amount)
+                    .into_transaction_request()
+            })
+            .collect();
+        fire(bidder, bids).await;
+    }
+    let head = deployer_provider.get_block_number().await.expect("head");
+    println!(
+        "generated chain up to block {head} in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+
+    // ---- 2a. raw eth_getLogs over the same range (the node's own limit)
+    let addresses = vec![
+        a.forwarder,
+        a.token,
+        a.timelock,
+        a.governor,
+        a.nft,
+        a.marketplace,
+    ];
+    let raw_started = Instant::now();
+    let range = 1_000u64;
+    let ranges: Vec<(u64, u64)> = (start_block..=head)
+        .step_by(range as usize)
+        .map(|f| (f, (f + range - 1).min(head)))
+        .collect();
+    let provider = Arc::new(deployer_provider.clone());
+    let counts: Vec<usize> = stream::iter(ranges)
+        .map(|(from, to)| {
+            let provider = provider.clone();
+            let filter = Filter::new()
+                .address(addresses.clone())
+                .from_block(from)
+                .to_block(to);
+            async move { provider.get_logs(&filter).await.expect("logs").len() }
+        })
+        .buffered(4)
+        .collect()
+        .await;
+    let raw_events: usize = counts.iter().sum();
+    let raw_rate = raw_events as f64 / raw_started.elapsed().as_secs_f64();
+
+    // ---- 2b. indexer backfill from scratch
+    let store = fresh_test_store("bench_backfill")
+        .await
+        .expect("store (scripts/setup)");
+    let mut config = IndexerConfig::new(31337, a, start_block);
+    config.reorg_window = 0;
+    let indexer = Indexer::new(config, store.clone(), deployer_provider.clone())
+        .await
+        .expect("indexer");
+    let backfill_started = Instant::now();
+    let stats = indexer.backfill(None).await.expect("backfill");
+    let backfill_secs = backfill_started.elapsed().as_secs_f64();
+    let rate = stats.events as f64 / backfill_secs;
+    println!(
+        "backfill: {} events over {} blocks in {backfill_secs:.2}s",
+        stats.events, stats.blocks
+    );
+    println!("  indexer into store  {rate:>10.0} events/s");
+    println!("  raw eth_getLogs     {raw_rate:>10.0} events/s   ({raw_events} logs)");
+    println!(
+        "  ratio indexer/raw   {:>10.3}   (target: >= 20,000 events/s into the store)",
+        rate / raw_rate
+    );
+
+    // ---- 3. live lag: receipt -> projection readable
+    let mut follow_config = IndexerConfig::new(31337, a, start_block);
+    follow_config.poll_interval = Duration::from_millis(2);
+    let follower = Arc::new(
+        Indexer::new(follow_config, store.clone(), deployer_provider.clone())
+            .await
+            .expect("indexer"),
+    );
+    let mut notices = follower.subscribe();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let runner = {
+        let follower = follower.clone();
+        tokio::spawn(async move {
+            follower
+                .run(async {
+                    let _ = stop_rx.await;
+                })
+                .await
+        })
+    };
+    while follower.follow_step().await.expect("catch up") > 0 {}
+    let mut lags = Vec::with_capacity(LIVE_TXS);
+    for i in 0..LIVE_TXS {
+        let token = U256::from(LISTINGS + AUCTIONS + 1 + i);
+        let listing_id = market.nextListingId().call().await.expect("next id");
+        let tx = market
+            .createListing(a.nft, token, Address::ZERO, U256::from(7 + i), 0)
+            .into_transaction_request();
+        let receipt = seller_provider
+            .send_transaction(tx)
+            .await
+            .expect("send")
+            .get_receipt()
+            .await
+            .expect("receipt");
+        let receipt_at = Instant::now();
+        assert!(receipt.status());
+        let key = Listing::id_for(31337, &a.marketplace, &listing_id);
+        loop {
+            let notice = tokio::time::timeout(Duration::from_secs(10), notices.recv())
+                .await
+                .expect("notice in time");
+            match notice {
+                Ok(n) if n.kind == "listings" && n.key == key => break,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(e) => panic!("notices closed: {e}"),
+            }
+        }
+        lags.push(receipt_at.elapsed());
+    }
+    let _ = stop_tx.send(());
+    let _ = runner.await;
+    lags.sort();
+    let p = |q: f64| {
+        lags[((lags.len() as f64 * q) as usize).min(lags.len() - 1)].as_secs_f64() * 1_000.0
+    };
+    println!("live lag over {LIVE_TXS} transactions (receipt -> projection readable)");
+    println!(
+        "  p50 {:>7.2} ms   p99 {:>7.2} ms   max {:>7.2} ms   (target: p99 < 100 ms)",
+        p(0.50),
+        p(0.99),
+        p(1.0)
+    );
+    let readable = store
+        .listings()
+        .get(31337, &a.marketplace, &U256::from(LISTINGS + LIVE_TXS))
+        .await
+        .expect("get");
+    assert!(readable.is_some(), "the last live listing is in the store");
+}

@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+
+pub mod decode;
+pub mod error;
+mod indexer;
+mod project;
+mod rpc;
+mod tables;
+
+pub use decode::{ContractKind, IndexedLog, LogDecoder, NestEvent};
+pub use error::{IndexerError, Result};
+pub use indexer::{BackfillStats, Indexer, IndexerConfig, IndexerStatus};
+pub use project::ChangeNotice;

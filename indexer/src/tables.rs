@@ -1,0 +1,177 @@
+//! The projector's working set: projection documents loaded for a batch, changed in memory,
+//! then written back in one transaction with their prior versions for the undo log.
+
+use crate::error::{IndexerError, Result};
+use bson::Document;
+use nest_store::{
+    Auction, Bid, ContractState, Delegate, Listing, Nft, NftTransfer, Offer, OperatorApproval,
+    Proposal, Sale, UndoRecord, Vote,
+};
+use serde::{Serialize, de::DeserializeOwned};
+use std::collections::HashMap;
+
+/// A projection document type: its collection and id.
+pub(crate) trait Entity: Clone + PartialEq + Serialize + DeserializeOwned {
+    /// Collection name.
+    const COLLECTION: &'static str;
+    /// Document id.
+    fn id(&self) -> &str;
+}
+
+macro_rules! entity {
+    ($t:ty, $c:literal) => {
+        impl Entity for $t {
+            const COLLECTION: &'static str = $c;
+            fn id(&self) -> &str {
+                &self.id
+            }
+        }
+    };
+}
+
+entity!(Nft, "nfts");
+entity!(NftTransfer, "nft_transfers");
+entity!(OperatorApproval, "nft_operator_approvals");
+entity!(Listing, "listings");
+entity!(Auction, "auctions");
+entity!(Bid, "bids");
+entity!(Offer, "offers");
+entity!(Sale, "sales");
+entity!(Proposal, "proposals");
+entity!(Vote, "votes");
+entity!(Delegate, "delegates");
+entity!(ContractState, "contract_state");
+
+#[derive(Debug, Clone)]
+struct Row<T> {
+    prior: Option<T>,
+    current: Option<T>,
+    first_block: Option<u64>,
+}
+
+/// Documents of one collection in the working set.
+#[derive(Debug, Clone)]
+pub(crate) struct Table<T> {
+    rows: HashMap<String, Row<T>>,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Self {
+            rows: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Entity> Table<T> {
+    /// Records documents loaded from the store (unchanged).
+    pub(crate) fn loaded(&mut self, docs: Vec<Document>) -> Result<()> {
+        for doc in docs {
+            let value: T = bson::from_document(doc).map_err(|e| IndexerError::Projection {
+                collection: T::COLLECTION,
+                message: e.to_string(),
+            })?;
+            let id = value.id().to_string();
+            self.rows.entry(id).or_insert(Row {
+                prior: Some(value.clone()),
+                current: Some(value),
+                first_block: None,
+            });
+        }
+        Ok(())
+    }
+
+    /// Records that `id` was looked up and does not exist.
+    pub(crate) fn absent(&mut self, id: &str) {
+        self.rows.entry(id.to_string()).or_insert(Row {
+            prior: None,
+            current: None,
+            first_block: None,
+        });
+    }
+
+    /// True when `id` was loaded or looked up.
+    pub(crate) fn knows(&self, id: &str) -> bool {
+        self.rows.contains_key(id)
+    }
+
+    /// The current version of `id`.
+    pub(crate) fn get(&self, id: &str) -> Option<&T> {
+        self.rows.get(id).and_then(|r| r.current.as_ref())
+    }
+
+    /// Writes `value` (insert or replace) as changed by `block`.
+    pub(crate) fn put(&mut self, value: T, block: u64) {
+        let row = self.rows.entry(value.id().to_string()).or_insert(Row {
+            prior: None,
+            current: None,
+            first_block: None,
+        });
+        row.first_block.get_or_insert(block);
+        row.current = Some(value);
+    }
+
+    /// Changes `id` in place (if it exists) as changed by `block`.
+    pub(crate) fn update(&mut self, id: &str, block: u64, change: impl FnOnce(&mut T)) -> bool {
+        match self.rows.get_mut(id) {
+            Some(Row {
+                current: Some(value),
+                first_block,
+                ..
+            }) => {
+                first_block.get_or_insert(block);
+                change(value);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Current values matching `predicate`.
+    pub(crate) fn matching(&self, predicate: impl Fn(&T) -> bool) -> Vec<String> {
+        self.rows
+            .iter()
+            .filter(|(_, r)| r.current.as_ref().is_some_and(&predicate))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// The changed documents: what to write, what to delete, the undo records (when
+    /// `undo_chain` is given) and the ids changed.
+    pub(crate) fn changes(&self, undo_chain: Option<u64>) -> Result<TableChanges> {
+        let mut changes = TableChanges::default();
+        for (id, row) in &self.rows {
+            if row.first_block.is_none() || row.prior == row.current {
+                continue;
+            }
+            match &row.current {
+                Some(value) => changes.upserts.push(to_document::<T>(value)?),
+                None => changes.deletes.push(id.clone()),
+            }
+            if let (Some(chain_id), Some(block)) = (undo_chain, row.first_block) {
+                let prior = row.prior.as_ref().map(to_document::<T>).transpose()?;
+                changes
+                    .undo
+                    .push(UndoRecord::new(chain_id, block, T::COLLECTION, id, prior));
+            }
+            changes.changed.push(id.clone());
+        }
+        Ok(changes)
+    }
+}
+
+fn to_document<T: Entity>(value: &T) -> Result<Document> {
+    bson::to_document(value).map_err(|e| IndexerError::Projection {
+        collection: T::COLLECTION,
+        message: e.to_string(),
+    })
+}
+
+/// What one table contributes to a batch write.
+#[derive(Debug, Default)]
+pub(crate) struct TableChanges {
+    pub(crate) upserts: Vec<Document>,
+    pub(crate) deletes: Vec<String>,
+    pub(crate) undo: Vec<UndoRecord>,
+    pub(crate) changed: Vec<String>,
+}

@@ -1,0 +1,189 @@
+//! Shared set-up for the indexer's integration tests: anvil with the Nest contracts deployed,
+//! a fresh store database, and helpers to act on chain and compare store contents.
+
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use alloy::{
+    network::TransactionBuilder,
+    primitives::{Address, U256, keccak256},
+    providers::{DynProvider, Provider},
+    rpc::types::{TransactionReceipt, TransactionRequest},
+    signers::local::PrivateKeySigner,
+};
+use bson::{Document, doc};
+use futures_util::TryStreamExt;
+use nest_chain::{
+    AnvilNode, AnvilOptions, Deployer, DeploymentConfig, DeploymentManifest, NestAddresses,
+    ProjectLayout, http_provider,
+};
+use nest_indexer::{Indexer, IndexerConfig};
+use nest_store::{Store, testing::fresh_test_store};
+use std::path::PathBuf;
+
+pub fn layout() -> ProjectLayout {
+    ProjectLayout::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")).expect("checkout")
+}
+
+pub struct Chain {
+    pub node: AnvilNode,
+    pub manifest: DeploymentManifest,
+    pub addresses: NestAddresses,
+    pub keys: Vec<PrivateKeySigner>,
+    _dir: tempfile::TempDir,
+}
+
+impl Chain {
+    pub fn provider(&self, account: usize) -> DynProvider {
+        http_provider(&self.node.endpoint(), Some(self.keys[account].clone())).expect("provider")
+    }
+
+    pub fn start_block(&self) -> u64 {
+        self.manifest
+            .contracts
+            .values()
+            .map(|c| c.deploy_block)
+            .min()
+            .unwrap_or(0)
+    }
+
+    pub fn indexer_config(&self) -> IndexerConfig {
+        let mut config = IndexerConfig::new(31337, self.addresses, self.start_block());
+        config.poll_interval = std::time::Duration::from_millis(5);
+        config
+    }
+
+    pub async fn indexer(&self, store: &Store, config: IndexerConfig) -> Indexer {
+        Indexer::new(config, store.clone(), self.provider(0))
+            .await
+            .expect("indexer")
+    }
+}
+
+pub async fn deployed_chain(options: AnvilOptions) -> Chain {
+    if let Ok(filter) = std::env::var("NEST_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
+    let node =
+        AnvilNode::spawn(&layout().anvil_binary(), &options).expect("anvil (run scripts/setup)");
+    let keys = node.keys().to_vec();
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut config = DeploymentConfig::dev();
+    config.dev_accounts = node.addresses();
+    let deployer = Deployer::new(
+        http_provider(&node.endpoint(), Some(keys[0].clone())).expect("provider"),
+        node.endpoint(),
+        keys[0].address(),
+        Some(31337),
+        dir.path().join("31337.json"),
+        config,
+    )
+    .await
+    .expect("connect");
+    let report = deployer.run().await.expect("deploy");
+    let addresses = NestAddresses::from_manifest(&report.manifest).expect("addresses");
+    Chain {
+        node,
+        manifest: report.manifest,
+        addresses,
+        keys,
+        _dir: dir,
+    }
+}
+
+pub async fn store(label: &str) -> Store {
+    fresh_test_store(label)
+        .await
+        .expect("store (run scripts/setup)")
+}
+
+pub async fn send(provider: &DynProvider, tx: TransactionRequest) -> TransactionReceipt {
+    let receipt = provider
+        .send_transaction(tx)
+        .await
+        .expect("send")
+        .with_timeout(Some(std::time::Duration::from_secs(30)))
+        .get_receipt()
+        .await
+        .expect("receipt");
+    assert!(
+        receipt.status(),
+        "transaction reverted: {}",
+        receipt.transaction_hash
+    );
+    receipt
+}
+
+pub async fn send_value(provider: &DynProvider, to: Address, value: U256) {
+    send(
+        provider,
+        TransactionRequest::default().with_to(to).with_value(value),
+    )
+    .await;
+}
+
+pub fn ether(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18))
+}
+
+/// Collections whose contents define the indexer's output.
+pub const DIGEST_COLLECTIONS: [&str; 14] = [
+    "chain_events",
+    "dead_letters",
+    "nfts",
+    "nft_transfers",
+    "nft_operator_approvals",
+    "listings",
+    "auctions",
+    "bids",
+    "offers",
+    "sales",
+    "proposals",
+    "votes",
+    "delegates",
+    "contract_state",
+];
+
+/// Every document of every indexer collection, in id order, canonically serialised.
+pub async fn contents(store: &Store) -> Vec<(String, Vec<Document>)> {
+    let mut out = Vec::new();
+    for name in DIGEST_COLLECTIONS {
+        let docs: Vec<Document> = store
+            .database()
+            .collection::<Document>(name)
+            .find(doc! {})
+            .sort(doc! { "_id": 1 })
+            .await
+            .expect("find")
+            .try_collect()
+            .await
+            .expect("collect");
+        out.push((name.to_string(), docs));
+    }
+    out
+}
+
+/// keccak256 over `contents`.
+pub async fn digest(store: &Store) -> String {
+    let mut bytes = Vec::new();
+    for (name, docs) in contents(store).await {
+        bytes.extend_from_slice(name.as_bytes());
+        for d in docs {
+            bytes.extend_from_slice(format!("{d}").as_bytes());
+        }
+    }
+    format!("{}", keccak256(bytes))
+}
+
+/// Asserts two stores hold the same indexer output, naming the first difference.
+pub async fn assert_same_contents(a: &Store, b: &Store) {
+    let (left, right) = (contents(a).await, contents(b).await);
+    for ((name, l), (_, r)) in left.iter().zip(right.iter()) {
+        assert_eq!(l.len(), r.len(), "{name}: document counts differ");
+        for (x, y) in l.iter().zip(r.iter()) {
+            assert_eq!(x, y, "{name}: documents differ");
+        }
+    }
+}
