@@ -6,6 +6,7 @@ use nest_chain::{
     AnvilNode, AnvilOptions, Deployer, DeploymentConfig, NestAddresses, ProjectLayout,
     http_provider, seed::seed_demo,
 };
+use nest_indexer::Indexer;
 use nest_store::{LocalStoreServer, Store, StoreConfig};
 use tracing::info;
 
@@ -18,6 +19,10 @@ pub(crate) struct DevArgs {
     /// Port for the local store server (default: a free one; ignored with NEST_MONGODB_URI).
     #[arg(long)]
     store_port: Option<u16>,
+    /// Drop the database given by NEST_MONGODB_URI/NEST_MONGODB_DATABASE first (the local
+    /// store is always reset, since every run starts a fresh chain).
+    #[arg(long)]
+    reset_store: bool,
     /// Do not create demo data.
     #[arg(long)]
     no_seed: bool,
@@ -47,7 +52,17 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
             )
         }
     };
-    let store = Store::connect(store_config.clone()).await?;
+    let mut store = Store::connect(store_config.clone()).await?;
+    // Every run starts a fresh anvil, so data indexed from an earlier run's chain is stale.
+    if _local_store.is_some() || args.reset_store {
+        store.database().drop().await?;
+        store = Store::connect(store_config.clone()).await?;
+    } else if store.checkpoints().get(31337, "nest").await?.is_some() {
+        eyre::bail!(
+            "database {} already holds data of an earlier dev chain; pass --reset-store to drop it",
+            store_config.database
+        );
+    }
     if _local_store.is_some() {
         // A crashed local writer frees its documents after 5 s instead of MongoDB's 60 s.
         store.set_transaction_lifetime(5).await?;
@@ -125,12 +140,41 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
             seed.proposal_id
         );
     }
+    // The indexer follows the chain into the store.
+    let indexer = Indexer::new(
+        crate::indexer::indexer_config(&report.manifest, 0)?,
+        store.clone(),
+        http_provider(&url, None)?,
+    )
+    .await?;
+    indexer.backfill(None).await?;
+    while indexer.follow_step().await? > 0 {}
+    let status = indexer.status().await?;
+    println!(
+        "  indexer        block {} indexed, {} events",
+        status.indexed.unwrap_or_default(),
+        status.events.iter().map(|(_, n)| n).sum::<u64>()
+    );
     if args.exit_after_start {
         return Ok(());
     }
+    let (stop_indexer, indexer_stopped) = tokio::sync::oneshot::channel::<()>();
+    let indexer_task = tokio::spawn(async move {
+        indexer
+            .run(async {
+                let _ = indexer_stopped.await;
+            })
+            .await
+    });
     println!("Press Ctrl-C to stop.");
     shutdown.wait().await;
     info!("shutting down");
+    let _ = stop_indexer.send(());
+    match indexer_task.await {
+        Ok(Err(e)) => tracing::warn!(error = %e, "indexer stopped with an error"),
+        Err(e) => tracing::warn!(error = %e, "indexer task failed"),
+        Ok(Ok(())) => {}
+    }
     drop(anvil);
     drop(store);
     drop(_local_store);

@@ -5,6 +5,7 @@
 mod contracts;
 mod deploy;
 mod dev;
+mod indexer;
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -25,6 +26,8 @@ enum Command {
     Deploy(deploy::DeployArgs),
     /// Run the whole stack locally: anvil, contracts, demo data and the services.
     Dev(dev::DevArgs),
+    /// Mirror the chain into the store (run, status, reindex).
+    Indexer(indexer::IndexerArgs),
 }
 
 fn main() -> eyre::Result<()> {
@@ -43,6 +46,7 @@ fn main() -> eyre::Result<()> {
             Command::Contracts(args) => contracts::run(args).await,
             Command::Deploy(args) => deploy::run(args).await,
             Command::Dev(args) => dev::run(args).await,
+            Command::Indexer(args) => indexer::run(args).await,
         }
     })
 }

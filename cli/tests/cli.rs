@@ -196,3 +196,87 @@ fn deploy_without_a_key_or_a_node_says_what_is_missing() {
     assert!(!unreachable.status.success());
     assert!(String::from_utf8_lossy(&unreachable.stderr).contains("cannot reach the node"));
 }
+
+#[test]
+fn indexer_runs_reports_status_and_reindexes_from_raw_events() {
+    let state = tempfile::tempdir().expect("tmp");
+    let anvil = nest_chain::AnvilNode::spawn(
+        &nest_chain::ProjectLayout::new(root())
+            .expect("layout")
+            .anvil_binary(),
+        &nest_chain::AnvilOptions::default(),
+    )
+    .expect("anvil");
+    let url = anvil.endpoint().to_string();
+    let manifest = state.path().join("manifest.json");
+    let deployed = nest(state.path())
+        .args(["deploy", "--dev", "--rpc-url", &url, "--manifest"])
+        .arg(&manifest)
+        .output()
+        .expect("deploy");
+    assert!(
+        deployed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&deployed.stderr)
+    );
+    let store_uri = nest_store::testing::test_server_uri().expect("store server");
+    let indexer = |args: &[&str]| {
+        let mut cmd = nest(state.path());
+        cmd.env("NEST_MONGODB_URI", &store_uri)
+            .env(
+                "NEST_MONGODB_DATABASE",
+                format!("cli_indexer_{}", std::process::id()),
+            )
+            .arg("indexer")
+            .args(args)
+            .args(["--rpc-url", &url, "--manifest"])
+            .arg(&manifest);
+        cmd
+    };
+
+    let mut running = indexer(&["run"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("indexer runs");
+    std::thread::sleep(Duration::from_secs(3));
+    // SAFETY: signalling our own child.
+    assert_eq!(unsafe { libc::kill(running.id() as i32, libc::SIGINT) }, 0);
+    assert!(
+        running.wait().expect("exits").success(),
+        "clean stop on Ctrl-C"
+    );
+
+    let status = indexer(&["status"]).output().expect("status");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.contains("lag 0 blocks"), "{text}");
+    let events: u64 = text
+        .lines()
+        .filter_map(|l| l.trim().strip_suffix("events"))
+        .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
+        .sum();
+    assert!(events > 10, "{text}");
+
+    let reindex = indexer(&["reindex"]).output().expect("reindex");
+    assert!(
+        reindex.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reindex.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&reindex.stdout).trim(),
+        format!("replayed {events} events")
+    );
+
+    let missing = nest(state.path())
+        .env_remove("NEST_MONGODB_URI")
+        .args(["indexer", "status", "--rpc-url", &url])
+        .output()
+        .expect("runs");
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("NEST_MONGODB_URI"));
+}

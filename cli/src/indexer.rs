@@ -1,0 +1,107 @@
+//! `nest indexer [run|status|reindex]`: the indexer as its own process.
+
+use clap::{Args, Subcommand};
+use eyre::{WrapErr, bail};
+use nest_chain::{DeploymentManifest, NestAddresses, ProjectLayout, http_provider};
+use nest_indexer::{Indexer, IndexerConfig};
+use nest_store::{Store, StoreConfig};
+use std::path::PathBuf;
+use url::Url;
+
+/// Arguments of `nest indexer`.
+#[derive(Debug, Args)]
+pub(crate) struct IndexerArgs {
+    #[command(subcommand)]
+    command: Option<IndexerCommand>,
+    /// JSON-RPC endpoint of the chain.
+    #[arg(long, env = "NEST_RPC_URL", global = true)]
+    rpc_url: Option<Url>,
+    /// Deployment manifest (default: deployments/<chain-id>.json).
+    #[arg(long, env = "NEST_MANIFEST", global = true)]
+    manifest: Option<PathBuf>,
+    /// Blocks to stay behind the head.
+    #[arg(long, default_value_t = 0, global = true)]
+    confirmations: u64,
+}
+
+#[derive(Debug, Subcommand)]
+enum IndexerCommand {
+    /// Backfill, then follow the chain until Ctrl-C (the default).
+    Run,
+    /// Print per-contract progress and counts.
+    Status,
+    /// Rebuild projections from the stored raw events (no refetching).
+    Reindex {
+        /// Replay from this block (projections are rolled back through the undo log).
+        #[arg(long)]
+        from: Option<u64>,
+    },
+}
+
+pub(crate) async fn run(args: IndexerArgs) -> eyre::Result<()> {
+    let Some(rpc_url) = args.rpc_url.clone() else {
+        bail!("no RPC endpoint: pass --rpc-url or set NEST_RPC_URL");
+    };
+    let Some(store_config) = StoreConfig::from_env()? else {
+        bail!("no store: set NEST_MONGODB_URI (nest dev runs a local one for you)");
+    };
+    let provider = http_provider(&rpc_url, None)?;
+    let chain_id = nest_chain::provider::chain_id(&provider, &rpc_url).await?;
+    let manifest_path = match args.manifest.clone() {
+        Some(path) => path,
+        None => ProjectLayout::discover()?.manifest_path(chain_id),
+    };
+    let manifest = DeploymentManifest::load(&manifest_path)?
+        .ok_or_else(|| eyre::eyre!("no deployment manifest at {}", manifest_path.display()))?;
+    let config = indexer_config(&manifest, args.confirmations)?;
+    let store = Store::connect(store_config).await?;
+    let indexer = Indexer::new(config, store, provider).await?;
+    match args.command.unwrap_or(IndexerCommand::Run) {
+        IndexerCommand::Run => {
+            indexer
+                .run(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?
+        }
+        IndexerCommand::Status => {
+            let status = indexer.status().await?;
+            println!(
+                "chain {}  head {}  indexed {}  lag {} blocks  dead letters {}",
+                status.chain_id,
+                status.head,
+                status
+                    .indexed
+                    .map(|b| b.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                status.lag_blocks,
+                status.dead_letters
+            );
+            for (name, events) in status.events {
+                println!("  {name:16} {events:>10} events");
+            }
+        }
+        IndexerCommand::Reindex { from } => {
+            let replayed = indexer.reindex(from).await.wrap_err("reindex")?;
+            println!("replayed {replayed} events");
+        }
+    }
+    Ok(())
+}
+
+/// The indexer configuration for a deployment: its addresses, from its earliest deploy block.
+pub(crate) fn indexer_config(
+    manifest: &DeploymentManifest,
+    confirmations: u64,
+) -> eyre::Result<IndexerConfig> {
+    let addresses = NestAddresses::from_manifest(manifest)?;
+    let start = manifest
+        .contracts
+        .values()
+        .map(|c| c.deploy_block)
+        .min()
+        .unwrap_or(0);
+    let mut config = IndexerConfig::new(manifest.chain_id, addresses, start);
+    config.confirmations = confirmations;
+    Ok(config)
+}
