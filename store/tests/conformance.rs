@@ -881,9 +881,10 @@ async fn schema_versions_migrate_forward_and_a_newer_schema_refuses_to_start() {
 
 #[tokio::test]
 async fn an_unreachable_server_fails_within_the_configured_bound() {
+    // A socket that accepts connections but never answers (a black hole), held for the whole
+    // test so no other server can take the port.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    drop(listener);
     let mut config = StoreConfig::new(
         format!("mongodb://127.0.0.1:{port}/?directConnection=true"),
         "nest",
@@ -899,4 +900,5 @@ async fn an_unreachable_server_fails_within_the_configured_bound() {
     assert!(matches!(err, StoreError::Unreachable { .. }), "{err}");
     assert!(err.is_transient());
     assert!(err.to_string().contains("cannot reach the store"), "{err}");
+    drop(listener);
 }
