@@ -222,9 +222,9 @@ impl Indexer {
             stats.events += batch.logs.len() as u64;
             stats.dead_letters += batch.dead.len() as u64;
             stats.blocks += to - from + 1;
-            let header =
+            let record =
                 BlockHeader::new(self.config.chain_id, to, header.hash, header.parent_hash);
-            self.commit(batch, header, false).await?;
+            self.commit(batch, record, header.timestamp, false).await?;
         }
         Ok(stats)
     }
@@ -303,7 +303,13 @@ impl Indexer {
 
     /// Writes one batch atomically: raw events, projections, undo records (when `undo`), dead
     /// letters, the header and the checkpoint. Publishes change notices after the commit.
-    async fn commit(&self, batch: Batch, header: BlockHeader, undo: bool) -> Result<()> {
+    async fn commit(
+        &self,
+        batch: Batch,
+        header: BlockHeader,
+        timestamp: u64,
+        undo: bool,
+    ) -> Result<()> {
         let started = Instant::now();
         let chain_id = self.config.chain_id;
         let stream = self.config.stream.clone();
@@ -330,7 +336,8 @@ impl Indexer {
                         .put(std::slice::from_ref(&header), Some(&mut *session))
                         .await?;
                     let checkpoint =
-                        Checkpoint::new(chain_id, &stream, header.number as u64, header.hash);
+                        Checkpoint::new(chain_id, &stream, header.number as u64, header.hash)
+                            .at(timestamp);
                     store.checkpoints().set(&checkpoint, Some(session)).await?;
                     Ok(notices)
                 }
@@ -396,7 +403,7 @@ impl Indexer {
             let batch = self.decode_all(&logs, Some(header.timestamp)).await?;
             let record =
                 BlockHeader::new(self.config.chain_id, next, header.hash, header.parent_hash);
-            self.commit(batch, record, true).await?;
+            self.commit(batch, record, header.timestamp, true).await?;
             processed += 1;
             metrics::gauge!("nest_indexer_head_lag_blocks").set(head.saturating_sub(next) as f64);
             let now = std::time::SystemTime::now()

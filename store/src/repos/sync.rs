@@ -28,6 +28,9 @@ pub struct Checkpoint {
     /// Its hash.
     #[serde(with = "codec::b256")]
     pub block_hash: B256,
+    /// Its timestamp (seconds): the chain's clock as far as it is indexed.
+    #[serde(default)]
+    pub block_timestamp: i64,
 }
 
 impl Checkpoint {
@@ -39,7 +42,14 @@ impl Checkpoint {
             stream: stream.to_string(),
             block_number: block_number as i64,
             block_hash,
+            block_timestamp: 0,
         }
+    }
+
+    /// The same checkpoint with the block's timestamp.
+    pub fn at(mut self, timestamp: u64) -> Self {
+        self.block_timestamp = timestamp as i64;
+        self
     }
 }
 

@@ -1,0 +1,161 @@
+#![doc = include_str!("../README.md")]
+
+pub mod auth;
+pub mod bus;
+pub mod cache;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+pub mod metrics;
+pub mod openapi;
+pub mod ratelimit;
+pub mod routes;
+pub mod state;
+
+pub use state::{ApiConfig, AppState};
+
+use axum::{
+    Router,
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderName, HeaderValue, Method, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use std::net::SocketAddr;
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
+    trace::TraceLayer,
+};
+
+/// Largest request body, bytes.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The whole HTTP interface. `extra` is merged under the same middleware (the relayer's
+/// intake routes).
+pub fn router(state: AppState, extra: Option<Router>) -> Router {
+    let v1 = Router::new()
+        .route("/v1/auth/nonce", get(auth::nonce))
+        .route("/v1/auth/verify", post(auth::verify))
+        .route("/v1/auth/refresh", post(auth::refresh))
+        .route("/v1/auth/logout", post(auth::logout))
+        .route("/v1/me", get(auth::me))
+        .route("/v1/listings", get(routes::market::listings))
+        .route("/v1/listings/{id}", get(routes::market::listing))
+        .route("/v1/nfts", get(routes::market::nfts))
+        .route("/v1/nfts/{contract}/{token_id}", get(routes::market::nft))
+        .route("/v1/auctions", get(routes::market::auctions))
+        .route("/v1/auctions/{id}", get(routes::market::auction))
+        .route("/v1/offers", get(routes::market::offers))
+        .route("/v1/sales", get(routes::market::sales))
+        .route(
+            "/v1/collections/{contract}/stats",
+            get(routes::market::collection_stats),
+        )
+        .route("/v1/proposals", get(routes::governance::proposals))
+        .route("/v1/proposals/{id}", get(routes::governance::proposal))
+        .route("/v1/votes", get(routes::governance::votes))
+        .route("/v1/delegates", get(routes::governance::delegates))
+        .route("/v1/delegates/{address}", get(routes::governance::delegate))
+        .route("/v1/stream", get(routes::live::stream))
+        .route("/v1/ping", get(routes::meta::ping))
+        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit));
+    let mut app: Router = Router::new()
+        .route("/healthz", get(routes::meta::healthz))
+        .route("/readyz", get(routes::meta::readyz))
+        .route("/metrics", get(routes::meta::metrics))
+        .route("/openapi.json", get(routes::meta::openapi))
+        .route("/docs", get(routes::meta::docs))
+        .merge(v1)
+        .with_state(state.clone());
+    if let Some(extra) = extra {
+        app = app.merge(extra);
+    }
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(
+            state
+                .config()
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        ))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT_LANGUAGE,
+            header::IF_NONE_MATCH,
+        ]);
+    let request_id = HeaderName::from_static("x-request-id");
+    app.fallback(error::route_not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(middleware::from_fn(error::localize_problems))
+        .layer(middleware::from_fn(metrics::track))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(cors)
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; script-src 'self' https://cdn.jsdelivr.net; frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000")))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Per-IP and per-account limits (429 with `Retry-After`).
+async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let limits = state.inner.limiter.limits();
+    if let Err(retry) = state
+        .inner
+        .limiter
+        .check(&format!("ip:{ip}"), limits.per_ip)
+        .await
+    {
+        ::metrics::counter!("nest_api_rate_limited_total", "by" => "ip").increment(1);
+        return error::ApiError::rate_limited(retry).into_response();
+    }
+    let account = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|t| state.inner.tokens.verify(t.trim()).ok())
+        .map(|claims| claims.sub);
+    if let Some(account) = account
+        && let Err(retry) = state
+            .inner
+            .limiter
+            .check(&format!("acct:{account}"), limits.per_account)
+            .await
+    {
+        ::metrics::counter!("nest_api_rate_limited_total", "by" => "account").increment(1);
+        return error::ApiError::rate_limited(retry).into_response();
+    }
+    next.run(request).await
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,789 @@
+//! Marketplace reads: listings, NFTs, auctions, offers, sales, collection stats.
+
+use super::{PageDto, cached, now};
+use crate::{
+    error::ApiError,
+    extract::{ApiQuery, limit, one_of, parse_address, parse_u256},
+    state::AppState,
+};
+use alloy::primitives::{Address, U256};
+use axum::{
+    extract::{OriginalUri, Path, State},
+    http::HeaderMap,
+    response::Response,
+};
+use nest_store::{
+    Auction, AuctionStatus, Bid, Listing, ListingQuery, ListingSort, ListingStatus, Nft,
+    NftTransfer, Offer, OfferStatus, Sale,
+};
+use serde::{Deserialize, Serialize};
+
+fn addr(a: &Address) -> String {
+    a.to_checksum(None)
+}
+
+fn opt_addr(a: &Option<Address>) -> Option<String> {
+    a.as_ref().map(addr)
+}
+
+/// A fixed-price listing.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListingDto {
+    /// Listing id on chain.
+    pub id: String,
+    /// Seller.
+    pub seller: String,
+    /// NFT contract.
+    pub nft: String,
+    /// Token id.
+    pub token_id: String,
+    /// Payment token (zero address: ETH).
+    pub payment_token: String,
+    /// Price in the payment token's smallest unit.
+    pub price: String,
+    /// Expiry (unix seconds, 0: none).
+    pub expires_at: i64,
+    /// active, sold, cancelled, expired or stale.
+    pub status: String,
+    /// Buyer once sold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buyer: Option<String>,
+    /// Block it was created in.
+    pub created_block: i64,
+}
+
+impl From<&Listing> for ListingDto {
+    fn from(l: &Listing) -> Self {
+        let expired =
+            l.status == ListingStatus::Active && l.expires_at != 0 && l.expires_at < now();
+        Self {
+            id: l.listing_id.to_string(),
+            seller: addr(&l.seller),
+            nft: addr(&l.nft),
+            token_id: l.token_id.to_string(),
+            payment_token: addr(&l.payment_token),
+            price: l.price.to_string(),
+            expires_at: l.expires_at,
+            status: if expired {
+                "expired".into()
+            } else {
+                l.status.as_str().into()
+            },
+            buyer: opt_addr(&l.buyer),
+            created_block: l.created_block,
+        }
+    }
+}
+
+/// Listing filters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListingParams {
+    /// active, sold, cancelled, expired, stale.
+    pub status: Option<String>,
+    /// Seller address.
+    pub seller: Option<String>,
+    /// NFT contract.
+    pub nft: Option<String>,
+    /// Payment token (0x000…000 for ETH).
+    pub payment_token: Option<String>,
+    /// Lowest price (decimal, smallest unit).
+    pub min_price: Option<String>,
+    /// Highest price.
+    pub max_price: Option<String>,
+    /// recent (default), price_asc, price_desc.
+    pub sort: Option<String>,
+    /// Cursor from the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1..=100.
+    pub limit: Option<u32>,
+}
+
+const LISTING_STATUSES: [(&str, ListingStatus); 5] = [
+    ("active", ListingStatus::Active),
+    ("sold", ListingStatus::Sold),
+    ("cancelled", ListingStatus::Cancelled),
+    ("expired", ListingStatus::Expired),
+    ("stale", ListingStatus::Stale),
+];
+
+/// `GET /v1/listings`
+#[utoipa::path(get, path = "/v1/listings", tag = "marketplace", params(ListingParams),
+    responses((status = 200, body = PageDto<ListingDto>), (status = 400, body = crate::error::Problem)))]
+pub async fn listings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    ApiQuery(p): ApiQuery<ListingParams>,
+) -> Result<Response, ApiError> {
+    let query = ListingQuery {
+        status: p
+            .status
+            .as_deref()
+            .map(|s| one_of("status", s, &LISTING_STATUSES))
+            .transpose()?,
+        seller: p.seller.as_deref().map(parse_address).transpose()?,
+        nft: p.nft.as_deref().map(parse_address).transpose()?,
+        payment_token: p.payment_token.as_deref().map(parse_address).transpose()?,
+        min_price: p
+            .min_price
+            .as_deref()
+            .map(|v| parse_u256("minPrice", v))
+            .transpose()?,
+        max_price: p
+            .max_price
+            .as_deref()
+            .map(|v| parse_u256("maxPrice", v))
+            .transpose()?,
+        sort: p
+            .sort
+            .as_deref()
+            .map(|s| {
+                one_of(
+                    "sort",
+                    s,
+                    &[
+                        ("recent", ListingSort::Recent),
+                        ("price_asc", ListingSort::PriceAsc),
+                        ("price_desc", ListingSort::PriceDesc),
+                    ],
+                )
+            })
+            .transpose()?
+            .unwrap_or_default(),
+        cursor: p.cursor.clone(),
+        limit: limit(p.limit)?,
+    };
+    let chain = state.inner.config.chain_id;
+    let store = state.inner.store.clone();
+    cached(
+        &state,
+        &headers,
+        uri.to_string(),
+        vec!["listings".into()],
+        async move {
+            let page = store.listings().query(chain, &query).await?;
+            Ok(PageDto {
+                items: page.items.iter().map(ListingDto::from).collect::<Vec<_>>(),
+                next_cursor: page.next_cursor,
+            })
+        },
+    )
+    .await
+}
+
+/// `GET /v1/listings/{id}`
+#[utoipa::path(get, path = "/v1/listings/{id}", tag = "marketplace", params(("id" = String, Path, description = "Listing id")),
+    responses((status = 200, body = ListingDto), (status = 404, body = crate::error::Problem)))]
+pub async fn listing(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_u256("id", &id)?;
+    let (chain, market) = (
+        state.inner.config.chain_id,
+        state.inner.config.addresses.marketplace,
+    );
+    let doc_id = Listing::id_for(chain, &market, &id);
+    let store = state.inner.store.clone();
+    cached(
+        &state,
+        &headers,
+        uri.to_string(),
+        vec![format!("listings:{doc_id}")],
+        async move {
+            let listing = store
+                .listings()
+                .get(chain, &market, &id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("listing", id))?;
+            Ok(ListingDto::from(&listing))
+        },
+    )
+    .await
+}
+
+/// An NFT.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NftDto {
+    /// Contract.
+    pub contract: String,
+    /// Token id.
+    pub token_id: String,
+    /// Owner.
+    pub owner: String,
+    /// Metadata URI.
+    pub token_uri: String,
+    /// Per-token royalty receiver (else the collection default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub royalty_receiver: Option<String>,
+    /// Per-token royalty, basis points.
+    pub royalty_bps: i32,
+    /// Block it was minted in.
+    pub minted_block: i64,
+}
+
+impl From<&Nft> for NftDto {
+    fn from(n: &Nft) -> Self {
+        Self {
+            contract: addr(&n.contract),
+            token_id: n.token_id.to_string(),
+            owner: addr(&n.owner),
+            token_uri: n.token_uri.clone(),
+            royalty_receiver: opt_addr(&n.royalty_receiver),
+            royalty_bps: n.royalty_bps,
+            minted_block: n.minted_block,
+        }
+    }
+}
+
+/// One transfer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferDto {
+    /// From (zero for a mint).
+    pub from: String,
+    /// To.
+    pub to: String,
+    /// Block.
+    pub block_number: i64,
+    /// Transaction.
+    pub tx_hash: String,
+}
+
+impl From<&NftTransfer> for TransferDto {
+    fn from(t: &NftTransfer) -> Self {
+        Self {
+            from: addr(&t.from),
+            to: addr(&t.to),
+            block_number: t.block_number,
+            tx_hash: format!("{:#x}", t.tx_hash),
+        }
+    }
+}
+
+/// An NFT with its history, offers and sales.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NftDetailDto {
+    /// The NFT.
+    #[serde(flatten)]
+    pub nft: NftDto,
+    /// Transfers, oldest first.
+    pub history: Vec<TransferDto>,
+    /// Open offers, highest first.
+    pub offers: Vec<OfferDto>,
+    /// Sales, newest first.
+    pub sales: Vec<SaleDto>,
+}
+
+/// NFTs of an owner.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NftParams {
+    /// Owner address (required).
+    pub owner: String,
+    /// Cursor.
+    pub cursor: Option<String>,
+    /// Page size.
+    pub limit: Option<u32>,
+}
+
+/// `GET /v1/nfts?owner=`
+#[utoipa::path(get, path = "/v1/nfts", tag = "marketplace", params(NftParams), responses((status = 200, body = PageDto<NftDto>)))]
+pub async fn nfts(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    ApiQuery(p): ApiQuery<NftParams>,
+) -> Result<Response, ApiError> {
+    let owner = parse_address(&p.owner)?;
+    let limit = limit(p.limit)?;
+    let chain = state.inner.config.chain_id;
+    let store = state.inner.store.clone();
+    cached(
+        &state,
+        &headers,
+        uri.to_string(),
+        vec!["nfts".into()],
+        async move {
+            let page = store
+                .nfts()
+                .by_owner(chain, &owner, p.cursor.as_deref(), limit)
+                .await?;
+            Ok(PageDto {
+                items: page.items.iter().map(NftDto::from).collect::<Vec<_>>(),
+                next_cursor: page.next_cursor,
+            })
+        },
+    )
+    .await
+}
+
+/// `GET /v1/nfts/{contract}/{tokenId}`
+#[utoipa::path(get, path = "/v1/nfts/{contract}/{tokenId}", tag = "marketplace",
+    params(("contract" = String, Path), ("tokenId" = String, Path)), responses((status = 200, body = NftDetailDto), (status = 404, body = crate::error::Problem)))]
+pub async fn nft(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Path((contract, token)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let contract = parse_address(&contract)?;
+    let token = parse_u256("tokenId", &token)?;
+    let chain = state.inner.config.chain_id;
+    let store = state.inner.store.clone();
+    let tags = vec![
+        format!("nfts:{}", Nft::id_for(chain, &contract, &token)),
+        "nft_transfers".into(),
+        "offers".into(),
+        "sales".into(),
+    ];
+    cached(&state, &headers, uri.to_string(), tags, async move {
+        let nft = store
+            .nfts()
+            .get(chain, &contract, &token)
+            .await?
+            .ok_or_else(|| ApiError::not_found("NFT", token))?;
+        let history = store.nfts().history(chain, &contract, &token).await?;
+        let offers = store
+            .offers()
+            .for_token(chain, &contract, &token, Some(OfferStatus::Open))
+            .await?;
+        let sales = store.sales().for_token(chain, &contract, &token).await?;
+        Ok(NftDetailDto {
+            nft: NftDto::from(&nft),
+            history: history.iter().map(TransferDto::from).collect(),
+            offers: offers.iter().map(OfferDto::from).collect(),
+            sales: sales.iter().map(SaleDto::from).collect(),
+        })
+    })
+    .await
+}
+
+/// An English auction.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuctionDto {
+    /// Auction id.
+    pub id: String,
+    /// Seller.
+    pub seller: String,
+    /// NFT contract.
+    pub nft: String,
+    /// Token id.
+    pub token_id: String,
+    /// Payment token.
+    pub payment_token: String,
+    /// Reserve price.
+    pub reserve_price: String,
+    /// Start (unix seconds).
+    pub start_time: i64,
+    /// End after extensions.
+    pub end_time: i64,
+    /// Highest bidder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub highest_bidder: Option<String>,
+    /// Highest bid.
+    pub highest_bid: String,
+    /// Bids so far.
+    pub bid_count: i64,
+    /// live, ended (awaiting settlement), settled, cancelled.
+    pub status: String,
+    /// Winner once settled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub winner: Option<String>,
+}
+
+impl From<&Auction> for AuctionDto {
+    fn from(a: &Auction) -> Self {
+        let status = match a.status {
+            AuctionStatus::Live if a.end_time <= now() => "ended",
+            other => other.as_str(),
+        };
+        Self {
+            id: a.auction_id.to_string(),
+            seller: addr(&a.seller),
+            nft: addr(&a.nft),
+            token_id: a.token_id.to_string(),
+            payment_token: addr(&a.payment_token),
+            reserve_price: a.reserve_price.to_string(),
+            start_time: a.start_time,
+            end_time: a.end_time,
+            highest_bidder: opt_addr(&a.highest_bidder),
+            highest_bid: a.highest_bid.to_string(),
+            bid_count: a.bid_count,
+            status: status.into(),
+            winner: opt_addr(&a.winner),
+        }
+    }
+}
+
+/// One bid.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BidDto {
+    /// Bidder.
+    pub bidder: String,
+    /// Amount.
+    pub amount: String,
+    /// Block.
+    pub block_number: i64,
+}
+
+impl From<&Bid> for BidDto {
+    fn from(b: &Bid) -> Self {
+        Self {
+            bidder: addr(&b.bidder),
+            amount: b.amount.to_string(),
+            block_number: b.block_number,
+        }
+    }
+}
+
+/// An auction with its bids.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuctionDetailDto {
+    /// The auction.
+    #[serde(flatten)]
+    pub auction: AuctionDto,
+    /// Bids, oldest first.
+    pub bids: Vec<BidDto>,
+}
+
+/// Auction filters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuctionParams {
+    /// Only those ending within this many seconds ("ending soon").
+    pub ending_within: Option<u32>,
+    /// Cursor.
+    pub cursor: Option<String>,
+    /// Page size.
+    pub limit: Option<u32>,
+}
+
+/// `GET /v1/auctions` (live, soonest end first)
+#[utoipa::path(get, path = "/v1/auctions", tag = "marketplace", params(AuctionParams), responses((status = 200, body = PageDto<AuctionDto>)))]
+pub async fn auctions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    ApiQuery(p): ApiQuery<AuctionParams>,
+) -> Result<Response, ApiError> {
+    let limit = limit(p.limit)?;
+    let chain = state.inner.config.chain_id;
+    let store = state.inner.store.clone();
+    let ending_before = p.ending_within.map(|s| now() + i64::from(s));
+    cached(
+        &state,
+        &headers,
+        uri.to_string(),
+        vec!["auctions".into()],
+        async move {
+            let page = store
+                .auctions()
+                .live(chain, ending_before, p.cursor.as_deref(), limit)
+                .await?;
+            Ok(PageDto {
+                items: page.items.iter().map(AuctionDto::from).collect::<Vec<_>>(),
+                next_cursor: page.next_cursor,
+            })
+        },
+    )
+    .await
+}
+
+/// `GET /v1/auctions/{id}`
+#[utoipa::path(get, path = "/v1/auctions/{id}", tag = "marketplace", params(("id" = String, Path)),
+    responses((status = 200, body = AuctionDetailDto), (status = 404, body = crate::error::Problem)))]
+pub async fn auction(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_u256("id", &id)?;
+    let (chain, market) = (
+        state.inner.config.chain_id,
+        state.inner.config.addresses.marketplace,
+    );
+    let doc_id = Auction::id_for(chain, &market, &id);
+    let store = state.inner.store.clone();
+    cached(
+        &state,
+        &headers,
+        uri.to_string(),
+        vec![format!("auctions:{doc_id}"), "bids".into()],
+        async move {
+            let auction = store
+                .auctions()
+                .get(chain, &market, &id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("auction", id))?;
+            let bids = store.auctions().bids(&doc_id).await?;
+            Ok(AuctionDetailDto {
+                auction: AuctionDto::from(&auction),
+                bids: bids.iter().map(BidDto::from).collect(),
+            })
+        },
+    )
+    .await
+}
+
+/// An offer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferDto {
+    /// Offer id.
+    pub id: String,
+    /// Buyer.
+    pub buyer: String,
+    /// NFT contract.
+    pub nft: String,
+    /// Token id.
+    pub token_id: String,
+    /// ERC-20 payment token.
+    pub payment_token: String,
+    /// Amount.
+    pub amount: String,
+    /// Expiry (0: none).
+    pub expires_at: i64,
+    /// open, accepted, cancelled, expired.
+    pub status: String,
+}
+
+impl From<&Offer> for OfferDto {
+    fn from(o: &Offer) -> Self {
+        let expired = o.status == OfferStatus::Open && o.expires_at != 0 && o.expires_at < now();
+        Self {
+            id: o.offer_id.to_string(),
+            buyer: addr(&o.buyer),
+            nft: addr(&o.nft),
+            token_id: o.token_id.to_string(),
+            payment_token: addr(&o.payment_token),
+            amount: o.amount.to_string(),
+            expires_at: o.expires_at,
+            status: if expired {
+                "expired".into()
+            } else {
+                o.status.as_str().into()
+            },
+        }
+    }
+}
+
+/// Offer filters: by buyer, or by token.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OfferParams {
+    /// Buyer address.
+    pub buyer: Option<String>,
+    /// NFT contract (with tokenId).
+    pub nft: Option<String>,
+    /// Token id (with nft).
+    pub token_id: Option<String>,
+}
+
+/// `GET /v1/offers?buyer=` or `?nft=&tokenId=`
+#[utoipa::path(get, path = "/v1/offers", tag = "marketplace", params(OfferParams), responses((status = 200, body = Vec<OfferDto>)))]
+pub async fn offers(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    ApiQuery(p): ApiQuery<OfferParams>,
+) -> Result<Response, ApiError> {
+    let chain = state.inner.config.chain_id;
+    let store = state.inner.store.clone();
+    enum By {
+        Buyer(Address),
+        Token(Address, U256),
+    }
+    let by = match (&p.buyer, &p.nft, &p.token_id) {
+        (Some(b), None, None) => By::Buyer(parse_address(b)?),
+        (None, Some(n), Some(t)) => By::Token(parse_address(n)?, parse_u256("tokenId", t)?),
+        _ => {
+            return Err(ApiError::invalid_parameter(
+                "buyer",
+                "give either buyer, or nft and tokenId",
+            ));
+        }
+    };
+    cached(
+        &state,
+        &headers,
+        uri.to_string(),
+        vec!["offers".into()],
+        async move {
+            let offers = match by {
+                By::Buyer(buyer) => store.offers().by_buyer(chain, &buyer, None).await?,
+                By::Token(nft, token) => {
+                    store.offers().for_token(chain, &nft, &token, None).await?
+                }
+            };
+            Ok(offers.iter().map(OfferDto::from).collect::<Vec<_>>())
+        },
+    )
+    .await
+}
+
+/// A sale.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SaleDto {
+    /// listing, auction or offer.
+    pub kind: String,
+    /// NFT contract.
+    pub nft: String,
+    /// Token id.
+    pub token_id: String,
+    /// Seller.
+    pub seller: String,
+    /// Buyer.
+    pub buyer: String,
+    /// Payment token.
+    pub payment_token: String,
+    /// Price.
+    pub price: String,
+    /// Platform fee.
+    pub fee: String,
+    /// Royalty.
+    pub royalty: String,
+    /// Royalty receiver.
+    pub royalty_receiver: String,
+    /// Unix seconds.
+    pub timestamp: i64,
+    /// Transaction.
+    pub tx_hash: String,
+}
+
+impl From<&Sale> for SaleDto {
+    fn from(s: &Sale) -> Self {
+        Self {
+            kind: format!("{:?}", s.kind).to_ascii_lowercase(),
+            nft: addr(&s.nft),
+            token_id: s.token_id.to_string(),
+            seller: addr(&s.seller),
+            buyer: addr(&s.buyer),
+            payment_token: addr(&s.payment_token),
+            price: s.price.to_string(),
+            fee: s.fee.to_string(),
+            royalty: s.royalty.to_string(),
+            royalty_receiver: addr(&s.royalty_receiver),
+            timestamp: s.timestamp,
+            tx_hash: format!("{:#x}", s.tx_hash),
+        }
+    }
+}
+
+/// Sales filter.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SalesParams {
+    /// How many, 1..=100.
+    pub limit: Option<u32>,
+}
+
+/// `GET /v1/sales` (newest first)
+#[utoipa::path(get, path = "/v1/sales", tag = "marketplace", params(SalesParams), responses((status = 200, body = Vec<SaleDto>)))]
+pub async fn sales(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    ApiQuery(p): ApiQuery<SalesParams>,
+) -> Result<Response, ApiError> {
+    let limit = limit(p.limit)?;
+    let chain = state.inner.config.chain_id;
+    let store = state.inner.store.clone();
+    cached(
+        &state,
+        &headers,
+        uri.to_string(),
+        vec!["sales".into()],
+        async move {
+            Ok(store
+                .sales()
+                .recent(chain, limit)
+                .await?
+                .iter()
+                .map(SaleDto::from)
+                .collect::<Vec<_>>())
+        },
+    )
+    .await
+}
+
+/// Collection statistics.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CollectionStatsDto {
+    /// Contract.
+    pub contract: String,
+    /// Cheapest active ETH listing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor_price: Option<String>,
+    /// ETH volume over 24 hours.
+    pub volume_24h: String,
+    /// ETH volume over 7 days.
+    pub volume_7d: String,
+    /// Distinct owners.
+    pub owners: u64,
+}
+
+/// `GET /v1/collections/{contract}/stats`
+#[utoipa::path(get, path = "/v1/collections/{contract}/stats", tag = "marketplace", params(("contract" = String, Path)),
+    responses((status = 200, body = CollectionStatsDto)))]
+pub async fn collection_stats(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Path(contract): Path<String>,
+) -> Result<Response, ApiError> {
+    let contract = parse_address(&contract)?;
+    let chain = state.inner.config.chain_id;
+    let store = state.inner.store.clone();
+    cached(
+        &state,
+        &headers,
+        uri.to_string(),
+        vec!["listings".into(), "sales".into(), "nfts".into()],
+        async move {
+            let floor = store
+                .listings()
+                .query(
+                    chain,
+                    &ListingQuery {
+                        status: Some(ListingStatus::Active),
+                        nft: Some(contract),
+                        payment_token: Some(Address::ZERO),
+                        sort: ListingSort::PriceAsc,
+                        limit: 1,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            let t = now();
+            Ok(CollectionStatsDto {
+                contract: addr(&contract),
+                floor_price: floor.items.first().map(|l| l.price.to_string()),
+                volume_24h: store
+                    .sales()
+                    .volume_since(chain, &contract, &Address::ZERO, t - 86_400)
+                    .await?
+                    .to_string(),
+                volume_7d: store
+                    .sales()
+                    .volume_since(chain, &contract, &Address::ZERO, t - 7 * 86_400)
+                    .await?
+                    .to_string(),
+                owners: store.nfts().owner_count(chain, &contract).await?,
+            })
+        },
+    )
+    .await
+}
