@@ -16,6 +16,9 @@ pub(crate) struct DevArgs {
     /// Port for anvil (default: a free one).
     #[arg(long)]
     anvil_port: Option<u16>,
+    /// Port for the api (0: a free one).
+    #[arg(long, default_value_t = 8080)]
+    api_port: u16,
     /// Port for the local store server (default: a free one; ignored with NEST_MONGODB_URI).
     #[arg(long)]
     store_port: Option<u16>,
@@ -155,6 +158,38 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
         status.indexed.unwrap_or_default(),
         status.events.iter().map(|(_, n)| n).sum::<u64>()
     );
+    // The api, fed by the indexer's change notices.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.api_port)).await?;
+    let api_addr = listener.local_addr()?;
+    let origin = format!("http://localhost:{}", api_addr.port());
+    let api_state = nest_api::AppState::new(
+        crate::api::api_config(&report.manifest, &origin)?,
+        store.clone(),
+        crate::api::session_tokens()?,
+        std::env::var("NEST_REDIS_URL").ok().as_deref(),
+        Some(http_provider(&url, None)?),
+    )
+    .await?;
+    let bus = api_state.bus().clone();
+    let mut notices = indexer.subscribe();
+    tokio::spawn(async move {
+        while let Ok(n) = notices.recv().await {
+            bus.publish(nest_api::bus::Notice {
+                kind: n.kind.to_string(),
+                key: n.key,
+            })
+            .await;
+        }
+    });
+    let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
+    let api_task = tokio::spawn(nest_api::serve(
+        listener,
+        nest_api::router(api_state, None),
+        async {
+            let _ = api_stopped.await;
+        },
+    ));
+    println!("  api            http://{api_addr}  (docs at /docs, OpenAPI at /openapi.json)");
     if args.exit_after_start {
         return Ok(());
     }
@@ -170,6 +205,8 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     shutdown.wait().await;
     info!("shutting down");
     let _ = stop_indexer.send(());
+    let _ = stop_api.send(());
+    let _ = api_task.await;
     match indexer_task.await {
         Ok(Err(e)) => tracing::warn!(error = %e, "indexer stopped with an error"),
         Err(e) => tracing::warn!(error = %e, "indexer task failed"),

@@ -2,6 +2,7 @@
 //!
 //! stdout carries each command's result (JSON with `--json`); stderr carries logs.
 
+mod api;
 mod contracts;
 mod deploy;
 mod dev;
@@ -28,6 +29,8 @@ enum Command {
     Dev(dev::DevArgs),
     /// Mirror the chain into the store (run, status, reindex).
     Indexer(indexer::IndexerArgs),
+    /// Serve the HTTP API.
+    Api(api::ApiArgs),
 }
 
 fn main() -> eyre::Result<()> {
@@ -47,6 +50,7 @@ fn main() -> eyre::Result<()> {
             Command::Deploy(args) => deploy::run(args).await,
             Command::Dev(args) => dev::run(args).await,
             Command::Indexer(args) => indexer::run(args).await,
+            Command::Api(args) => api::run(args).await,
         }
     })
 }

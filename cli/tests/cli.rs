@@ -25,7 +25,7 @@ fn nest(state_dir: &std::path::Path) -> Command {
 /// Starts `nest dev` and returns it with the anvil and store ports once it printed "Press Ctrl-C".
 fn start_dev(state_dir: &std::path::Path) -> (Child, u16, u16) {
     let mut child = nest(state_dir)
-        .arg("dev")
+        .args(["dev", "--api-port", "0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
