@@ -1,2 +1,147 @@
+//! Load test of the api on this machine with `wrk` (Debian package): a cached
+//! `GET /v1/listings` query and, in the same run, a static route (the framework's ceiling).
+//! Prints requests/s, p50/p99 latency and the ratio. Targets: ratio >= 0.7, >= 20,000 req/s.
+//!
+//! `cargo bench -p nest-api --bench api` (scripts/setup first).
+
 #![allow(missing_docs)]
-fn main() {}
+
+use alloy::{
+    primitives::{Address, U256},
+    signers::local::PrivateKeySigner,
+};
+use nest_api::{ApiConfig, AppState, ratelimit::RateLimits};
+use nest_chain::NestAddresses;
+use nest_keys::{NestSigner, TokenSigner};
+use nest_store::{Listing, ListingStatus, testing::fresh_test_store};
+use std::process::Command;
+
+struct WrkResult {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn parse_duration_ms(text: &str) -> f64 {
+    let t = text.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len()));
+    let n: f64 = num.parse().unwrap_or(f64::NAN);
+    match unit {
+        "us" => n / 1_000.0,
+        "ms" => n,
+        "s" => n * 1_000.0,
+        _ => f64::NAN,
+    }
+}
+
+fn wrk(url: &str) -> WrkResult {
+    let out = Command::new("wrk")
+        .args(["-t2", "-c64", "-d6s", "--latency", url])
+        .output()
+        .expect("wrk (scripts/setup installs it)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let find = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix).map(|r| r.trim().to_string()))
+    };
+    let rps = find("Requests/sec:")
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0.0);
+    let p50 = find("50%")
+        .map(|v| parse_duration_ms(&v))
+        .unwrap_or(f64::NAN);
+    let p99 = find("99%")
+        .map(|v| parse_duration_ms(&v))
+        .unwrap_or(f64::NAN);
+    if text.contains("Non-2xx") {
+        eprintln!("warning: wrk saw non-2xx responses:\n{text}");
+    }
+    WrkResult {
+        rps,
+        p50_ms: p50,
+        p99_ms: p99,
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let store = fresh_test_store("bench_api")
+        .await
+        .expect("store (scripts/setup)");
+    let addresses = NestAddresses {
+        forwarder: Address::repeat_byte(1),
+        token: Address::repeat_byte(2),
+        timelock: Address::repeat_byte(3),
+        governor: Address::repeat_byte(4),
+        nft: Address::repeat_byte(5),
+        marketplace: Address::repeat_byte(6),
+    };
+    for n in 1..=1_000u64 {
+        let id = U256::from(n);
+        let listing = Listing {
+            id: Listing::id_for(31337, &addresses.marketplace, &id),
+            chain_id: 31337,
+            marketplace: addresses.marketplace,
+            listing_id: id,
+            seller: Address::repeat_byte((n % 50) as u8 + 10),
+            nft: addresses.nft,
+            token_id: id,
+            payment_token: Address::ZERO,
+            price: U256::from(1_000_000 + n * 7 % 1_000),
+            expires_at: 0,
+            status: ListingStatus::Active,
+            buyer: None,
+            created_block: n as i64,
+            updated_block: n as i64,
+        };
+        store
+            .listings()
+            .upsert(&listing, None)
+            .await
+            .expect("insert");
+    }
+    let mut config = ApiConfig::new(31337, addresses, "http://localhost:8080");
+    config.rate_limits = RateLimits {
+        per_ip: u32::MAX,
+        per_account: u32::MAX,
+        window_secs: 60,
+    };
+    let tokens = TokenSigner::new(NestSigner::from_local(PrivateKeySigner::random()));
+    let state = AppState::new(config, store, tokens, None, None)
+        .await
+        .expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(nest_api::serve(
+        listener,
+        nest_api::router(state, None),
+        std::future::pending(),
+    ));
+
+    let listings_url = format!("http://{addr}/v1/listings?status=active&sort=price_asc&limit=20");
+    let ping_url = format!("http://{addr}/v1/ping");
+    // Warm the cache, then measure both routes in the same run.
+    let (l, p) = tokio::task::spawn_blocking(move || {
+        let _ = wrk(&listings_url.replace("-d6s", "-d1s"));
+        let ping = wrk(&ping_url);
+        let listings = wrk(&listings_url);
+        (listings, ping)
+    })
+    .await
+    .expect("wrk");
+    println!("api benchmark (wrk -t2 -c64 -d6s, server and load generator share 2 cores)");
+    println!(
+        "  GET /v1/listings (cached) {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms",
+        l.rps, l.p50_ms, l.p99_ms
+    );
+    println!(
+        "  GET /v1/ping (static)     {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms",
+        p.rps, p.p50_ms, p.p99_ms
+    );
+    println!(
+        "  ratio listings/static     {:>9.3}   (targets: ratio >= 0.7, >= 20,000 req/s)",
+        l.rps / p.rps
+    );
+}
