@@ -12,7 +12,7 @@
 
 use alloy::{
     primitives::{Address, U256},
-    providers::{DynProvider, Provider},
+    providers::{DynProvider, Provider, ext::AnvilApi},
     rpc::types::{Filter, TransactionRequest},
 };
 use futures_util::{StreamExt, stream};
@@ -36,17 +36,53 @@ const AUCTIONS: usize = 1_000;
 const BIDS: usize = 3_000;
 const LIVE_TXS: usize = 1_000;
 
-async fn fire(provider: &DynProvider, txs: Vec<TransactionRequest>) {
-    // Send without waiting for each receipt (anvil mines one block per transaction), then make
-    // sure the last one landed.
-    let mut last = None;
-    for tx in txs {
-        last = Some(provider.send_transaction(tx).await.expect("send"));
+async fn fire(provider: &DynProvider, from: Address, txs: Vec<TransactionRequest>) {
+    // Generation must be fast: automine off, every field filled here (nonce, gas, fees) so the
+    // provider makes no calls but eth_sendRawTransaction, 32 sends in flight, then blocks are
+    // mined until every transaction is in.
+    use alloy::network::TransactionBuilder;
+    provider
+        .anvil_set_auto_mine(false)
+        .await
+        .expect("automine off");
+    let start = provider
+        .get_transaction_count(from)
+        .pending()
+        .await
+        .expect("nonce");
+    let fees = provider.estimate_eip1559_fees().await.expect("fees");
+    let count = txs.len() as u64;
+    let requests: Vec<TransactionRequest> = txs
+        .into_iter()
+        .enumerate()
+        .map(|(i, tx)| {
+            let gas = tx.gas.unwrap_or(400_000);
+            tx.with_nonce(start + i as u64)
+                .with_gas_limit(gas)
+                .with_max_fee_per_gas(fees.max_fee_per_gas * 2)
+                .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
+        })
+        .collect();
+    let sent: Vec<_> = stream::iter(requests)
+        .map(|tx| async move { provider.send_transaction(tx).await.map(|p| *p.tx_hash()) })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    assert!(
+        sent.iter().all(|r| r.is_ok()),
+        "every generation transaction was accepted"
+    );
+    loop {
+        provider.evm_mine(None).await.expect("mine");
+        let mined = provider.get_transaction_count(from).await.expect("nonce");
+        if mined >= start + count {
+            break;
+        }
     }
-    if let Some(pending) = last {
-        let receipt = pending.get_receipt().await.expect("receipt");
-        assert!(receipt.status());
-    }
+    provider
+        .anvil_set_auto_mine(true)
+        .await
+        .expect("automine on");
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -95,14 +131,17 @@ async fn main() {
             let uris = (0..TOKENS_PER_MINT)
                 .map(|i| format!("ipfs://bench/{t}/{i}"))
                 .collect();
-            nft.mintBatch(seller, uris).into_transaction_request()
+            nft.mintBatch(seller, uris)
+                .gas(25_000_000)
+                .into_transaction_request()
         })
         .collect();
-    fire(&deployer_provider, mints).await;
+    fire(&deployer_provider, keys[0].address(), mints).await;
     let seller_provider = http_provider(&url, Some(keys[1].clone())).expect("provider");
     let seller_nft = NestNFT::new(a.nft, &seller_provider);
     fire(
         &seller_provider,
+        keys[1].address(),
         vec![
             seller_nft
                 .setApprovalForAll(a.marketplace, true)
@@ -124,7 +163,7 @@ async fn main() {
                 .into_transaction_request()
         })
         .collect();
-    fire(&seller_provider, listings).await;
+    fire(&seller_provider, keys[1].address(), listings).await;
     let auctions = (0..AUCTIONS)
         .map(|i| {
             market
@@ -138,7 +177,7 @@ async fn main() {
                 .into_transaction_request()
         })
         .collect();
-    fire(&seller_provider, auctions).await;
+    fire(&seller_provider, keys[1].address(), auctions).await;
     let bidders: Vec<DynProvider> = (2..5)
         .map(|k| http_provider(&url, Some(keys[k].clone())).expect("provider"))
         .collect();
@@ -153,7 +192,7 @@ async fn main() {
                     .into_transaction_request()
             })
             .collect();
-        fire(bidder, bids).await;
+        fire(bidder, keys[2 + round % bidders.len()].address(), bids).await;
     }
     let head = deployer_provider.get_block_number().await.expect("head");
     println!(

@@ -215,16 +215,26 @@ impl Indexer {
         while let Some(next) = fetched.next().await {
             let (from, to, logs) = next?;
             self.adapt_range(logs.len());
-            let Some(header) = self.reader.header(to).await? else {
-                return Err(IndexerError::Rpc(format!("the node has no block {to}")));
-            };
-            let batch = self.decode_all(&logs, None).await?;
-            stats.events += batch.logs.len() as u64;
-            stats.dead_letters += batch.dead.len() as u64;
             stats.blocks += to - from + 1;
-            let record =
-                BlockHeader::new(self.config.chain_id, to, header.hash, header.parent_hash);
-            self.commit(batch, record, header.timestamp, false).await?;
+            // Keep transactions bounded: a dense range is committed in chunks of whole blocks
+            // of about `target_logs_per_batch` logs, each with its own checkpoint.
+            for (chunk_end, chunk) in chunk_by_blocks(logs, to, self.config.target_logs_per_batch) {
+                let Some(header) = self.reader.header(chunk_end).await? else {
+                    return Err(IndexerError::Rpc(format!(
+                        "the node has no block {chunk_end}"
+                    )));
+                };
+                let batch = self.decode_all(&chunk, None).await?;
+                stats.events += batch.logs.len() as u64;
+                stats.dead_letters += batch.dead.len() as u64;
+                let record = BlockHeader::new(
+                    self.config.chain_id,
+                    chunk_end,
+                    header.hash,
+                    header.parent_hash,
+                );
+                self.commit(batch, record, header.timestamp, false).await?;
+            }
         }
         Ok(stats)
     }
@@ -658,6 +668,26 @@ impl Indexer {
     }
 }
 
+/// Splits the logs of a range ending at block `to` into chunks of whole blocks holding about
+/// `target` logs each; returns each chunk with its last block (the last chunk ends at `to`).
+fn chunk_by_blocks(logs: Vec<Log>, to: u64, target: usize) -> Vec<(u64, Vec<Log>)> {
+    let mut chunks = Vec::new();
+    let mut current: Vec<Log> = Vec::new();
+    let mut iter = logs.into_iter().peekable();
+    while let Some(log) = iter.next() {
+        let block = log.block_number.unwrap_or_default();
+        current.push(log);
+        let block_ends = iter
+            .peek()
+            .is_none_or(|next| next.block_number.unwrap_or_default() != block);
+        if block_ends && current.len() >= target.max(1) && iter.peek().is_some() {
+            chunks.push((block, std::mem::take(&mut current)));
+        }
+    }
+    chunks.push((to, current));
+    chunks
+}
+
 /// Projects `logs` inside `session`: loads what they touch, applies them, writes the changed
 /// documents (and, with `undo`, their prior versions). Returns the change notices.
 async fn project_in(
@@ -701,5 +731,51 @@ fn to_store_error(e: IndexerError) -> StoreError {
             collection: "projections",
             message: other.to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::{Address, LogData};
+
+    fn log_at(block: u64) -> Log {
+        Log {
+            inner: alloy::primitives::Log {
+                address: Address::ZERO,
+                data: LogData::default(),
+            },
+            block_number: Some(block),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn dense_ranges_are_committed_in_chunks_of_whole_blocks() {
+        let logs: Vec<Log> = [1, 1, 1, 2, 2, 3, 5, 5, 5, 5]
+            .into_iter()
+            .map(log_at)
+            .collect();
+        let chunks = chunk_by_blocks(logs, 9, 3);
+        let shape: Vec<(u64, Vec<u64>)> = chunks
+            .iter()
+            .map(|(end, c)| {
+                (
+                    *end,
+                    c.iter()
+                        .map(|l| l.block_number.unwrap_or_default())
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (1, vec![1, 1, 1]),
+                (3, vec![2, 2, 3]),
+                (9, vec![5, 5, 5, 5])
+            ]
+        );
+        assert_eq!(chunk_by_blocks(Vec::new(), 4, 3), vec![(4, Vec::new())]);
     }
 }

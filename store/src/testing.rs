@@ -64,12 +64,12 @@ pub fn fresh_test_config(label: &str) -> Result<StoreConfig> {
 }
 
 /// A connected, migrated store on a fresh database. On the local server, idle transactions
-/// are reaped after 1 s, so a test that kills a writer does not wait out MongoDB's default 60 s
+/// are reaped after 5 s, so a test that kills a writer does not wait out MongoDB's default 60 s
 /// before the next writer can touch the same documents.
 pub async fn fresh_test_store(label: &str) -> Result<Store> {
     let store = Store::connect(fresh_test_config(label)?).await?;
     if std::env::var_os("NEST_MONGODB_URI").is_none() {
-        store.set_transaction_lifetime(1).await?;
+        store.set_transaction_lifetime(5).await?;
     }
     Ok(store)
 }
