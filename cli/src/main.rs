@@ -7,6 +7,7 @@ mod contracts;
 mod deploy;
 mod dev;
 mod indexer;
+mod relayer;
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -31,6 +32,8 @@ enum Command {
     Indexer(indexer::IndexerArgs),
     /// Serve the HTTP API.
     Api(api::ApiArgs),
+    /// Send gasless meta-transactions (and serve their intake with --listen).
+    Relayer(relayer::RelayerArgs),
 }
 
 fn main() -> eyre::Result<()> {
@@ -51,6 +54,7 @@ fn main() -> eyre::Result<()> {
             Command::Dev(args) => dev::run(args).await,
             Command::Indexer(args) => indexer::run(args).await,
             Command::Api(args) => api::run(args).await,
+            Command::Relayer(args) => relayer::run(args).await,
         }
     })
 }

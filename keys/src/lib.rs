@@ -24,3 +24,19 @@ pub use pkcs11::{Pkcs11Signer, generate_secp256k1_key};
 pub use secrecy::SecretString;
 pub use signer::NestSigner;
 pub use token::{SessionClaims, TokenSigner, TokenVerifier};
+
+/// Expands its input only when this crate is built with the `aws-kms` feature, so a dependent's
+/// tests can follow `--features nest-keys/aws-kms` (the relayer's KMS test does).
+#[cfg(feature = "aws-kms")]
+#[macro_export]
+macro_rules! with_aws_kms {
+    ($($item:tt)*) => { $($item)* };
+}
+
+/// Expands its input only when this crate is built with the `aws-kms` feature, so a dependent's
+/// tests can follow `--features nest-keys/aws-kms` (the relayer's KMS test does).
+#[cfg(not(feature = "aws-kms"))]
+#[macro_export]
+macro_rules! with_aws_kms {
+    ($($item:tt)*) => {};
+}

@@ -110,6 +110,7 @@ pub async fn ensure_indexes(store: &Store) -> Result<()> {
     store.votes().ensure_indexes().await?;
     store.delegates().ensure_indexes().await?;
     store.relay_jobs().ensure_indexes().await?;
+    store.relay_signers().ensure_indexes().await?;
     store.users().ensure_indexes().await?;
     store.sessions().ensure_indexes().await?;
     store.dead_letters().ensure_indexes().await?;

@@ -7,8 +7,9 @@ use crate::{
     repos::{
         AuctionRepository, BlockRepository, ChainEventRepository, CheckpointRepository,
         ContractStateRepository, DeadLetterRepository, DelegateRepository, ListingRepository,
-        NftRepository, OfferRepository, ProposalRepository, RelayJobRepository, SaleRepository,
-        SessionRepository, UndoRepository, UserRepository, VoteRepository,
+        NftRepository, OfferRepository, ProposalRepository, RelayJobRepository,
+        RelaySignerRepository, SaleRepository, SessionRepository, UndoRepository, UserRepository,
+        VoteRepository,
     },
     schema,
 };
@@ -239,6 +240,10 @@ impl Store {
     /// Relayer jobs.
     pub fn relay_jobs(&self) -> RelayJobRepository {
         RelayJobRepository::new(&self.db)
+    }
+    /// Relayer account leases and nonce counters.
+    pub fn relay_signers(&self) -> RelaySignerRepository {
+        RelaySignerRepository::new(&self.db)
     }
     /// Wallet users.
     pub fn users(&self) -> UserRepository {

@@ -7,8 +7,8 @@ use futures_util::FutureExt;
 use nest_store::{
     Auction, AuctionStatus, Bid, BlockHeader, ChainEvent, Checkpoint, Delegate, JobChange, Listing,
     ListingQuery, ListingSort, ListingStatus, Nft, NftTransfer, Offer, OfferStatus, Proposal,
-    ProposalState, RelayJob, RelayJobStatus, Sale, SaleKind, Session, Store, StoreConfig,
-    StoreError, Vote,
+    ProposalState, ReceiptSummary, RelayJob, RelayJobKind, RelayJobStatus, Sale, SaleKind, Session,
+    Store, StoreConfig, StoreError, TxAttempt, Vote,
     schema::{self, SCHEMA_VERSION},
     testing::{fresh_test_config, fresh_test_store},
 };
@@ -679,6 +679,9 @@ fn job(id: &str, nonce: u64) -> RelayJob {
         mined_tx: None,
         mined_block: None,
         error: None,
+        kind: RelayJobKind::Forward,
+        attempt: None,
+        receipt: None,
         created_at: DateTime::now(),
         updated_at: DateTime::now(),
     }
@@ -753,6 +756,303 @@ async fn relay_jobs_are_unique_per_request_and_move_by_compare_and_set() {
             .await
             .expect("count"),
         1
+    );
+}
+
+fn attempt(n: u8, noop: bool) -> TxAttempt {
+    TxAttempt {
+        hash: B256::repeat_byte(n),
+        raw: "0x02f8".into(),
+        max_fee_per_gas: U256::from(2_000_000_000u64),
+        max_priority_fee_per_gas: U256::from(1_000_000_000u64),
+        gas_limit: 250_000,
+        sent_block: 7,
+        noop,
+    }
+}
+
+#[tokio::test]
+async fn relay_jobs_serve_the_relayers_lanes_and_intakes_sender_view() {
+    let store = store("jobs_lanes").await;
+    let jobs = store.relay_jobs();
+    let signer = addr(9);
+    for (id, nonce) in [("a", 0), ("b", 1), ("c", 2)] {
+        let mut j = job(id, nonce);
+        j.signer = Some(signer);
+        jobs.insert(&j).await.expect("insert");
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    // A batch stores the new jobs and reports the already queued ones.
+    let mut replay = job("a2", 0);
+    replay.signer = Some(signer);
+    let fresh = job("d", 3);
+    assert_eq!(
+        jobs.insert_batch(&[replay, fresh]).await.expect("batch"),
+        vec![false, true]
+    );
+    assert_eq!(
+        jobs.insert_batch(&[]).await.expect("empty"),
+        Vec::<bool>::new()
+    );
+    let mut vote = job("v", 0);
+    vote.kind = RelayJobKind::Vote;
+    vote.forwarder = addr(6);
+    jobs.insert(&vote)
+        .await
+        .expect("a vote has its own nonce space");
+    let stored = jobs.get("v").await.expect("get").expect("present");
+    assert_eq!(stored.kind, RelayJobKind::Vote);
+
+    let claimable = jobs.claimable(CHAIN, &signer, 10).await.expect("claimable");
+    assert_eq!(
+        claimable.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(),
+        vec!["a", "b", "c"],
+        "creation order"
+    );
+    let activity = jobs
+        .sender_activity(CHAIN, &addr(2), DateTime::now())
+        .await
+        .expect("activity");
+    assert_eq!(activity.len(), 5, "live jobs count whatever their age");
+    assert!(activity.iter().all(|j| j.status == RelayJobStatus::Queued));
+
+    // Claiming binds a nonce and stores the signed transaction in one transaction.
+    let first = store
+        .transaction(|session| {
+            let (jobs, signers) = (store.relay_jobs(), store.relay_signers());
+            async move {
+                let Some(first) = signers
+                    .reserve_nonces_in(session, CHAIN, &addr(8), "nobody", 1, 1)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                jobs.transition_in(
+                    session,
+                    "a",
+                    RelayJobStatus::Queued,
+                    RelayJobStatus::Submitted,
+                    JobChange::default()
+                        .signer_nonce(first as i64)
+                        .attempt(attempt(1, false)),
+                )
+                .await?;
+                Ok(Some(first))
+            }
+            .boxed()
+        })
+        .await
+        .expect("transaction");
+    assert_eq!(first, None, "no lease, no nonce");
+
+    let lease = store
+        .relay_signers()
+        .acquire(CHAIN, &signer, "i1", Duration::from_secs(30))
+        .await
+        .expect("acquire")
+        .expect("free");
+    let reserved = store
+        .transaction(|session| {
+            let (jobs, signers) = (store.relay_jobs(), store.relay_signers());
+            let epoch = lease.epoch;
+            async move {
+                let first = signers
+                    .reserve_nonces_in(session, CHAIN, &signer, "i1", epoch, 2)
+                    .await?
+                    .ok_or_else(|| StoreError::InvalidInput("lease lost".into()))?;
+                for (i, id) in ["a", "b"].into_iter().enumerate() {
+                    jobs.transition_in(
+                        session,
+                        id,
+                        RelayJobStatus::Queued,
+                        RelayJobStatus::Submitted,
+                        JobChange::default()
+                            .signer_nonce(first as i64 + i as i64)
+                            .attempt(attempt(i as u8 + 1, false)),
+                    )
+                    .await?;
+                }
+                Ok(first)
+            }
+            .boxed()
+        })
+        .await
+        .expect("reserve");
+    assert_eq!(reserved, 0);
+    let open = jobs.open_for_signer(CHAIN, &signer).await.expect("open");
+    assert_eq!(
+        open.iter().map(|j| j.signer_nonce).collect::<Vec<_>>(),
+        vec![Some(0), Some(1)]
+    );
+    assert_eq!(open[0].attempt, Some(attempt(1, false)));
+    assert_eq!(
+        open[0].tx_hashes,
+        vec![format!("{:#x}", B256::repeat_byte(1))]
+    );
+
+    // Mined, then reorganised away, then mined again with a receipt.
+    let receipt = ReceiptSummary {
+        success: true,
+        block_hash: B256::repeat_byte(0xbb),
+        gas_used: 60_000,
+        effective_gas_price: U256::from(1_500_000_000u64),
+        noop: false,
+    };
+    let mined = jobs
+        .transition(
+            "a",
+            RelayJobStatus::Submitted,
+            RelayJobStatus::Mined,
+            JobChange::default()
+                .mined(B256::repeat_byte(1), 12)
+                .receipt(receipt.clone()),
+        )
+        .await
+        .expect("mined");
+    assert_eq!(mined.receipt, Some(receipt));
+    let back = jobs
+        .transition(
+            "a",
+            RelayJobStatus::Mined,
+            RelayJobStatus::Submitted,
+            JobChange::default().unmined(),
+        )
+        .await
+        .expect("reorg");
+    assert_eq!(
+        (back.mined_tx, back.mined_block, back.receipt),
+        (None, None, None)
+    );
+
+    assert_eq!(
+        jobs.queued_after(CHAIN, &addr(4), &addr(2), &U256::from(0))
+            .await
+            .expect("after")
+            .iter()
+            .map(|j| j.id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["c", "d"]
+    );
+    assert_eq!(
+        jobs.find_request(CHAIN, &addr(4), &addr(2), &U256::from(2))
+            .await
+            .expect("find")
+            .map(|j| j.id),
+        Some("c".to_string())
+    );
+    assert!(
+        jobs.find_request(CHAIN, &addr(4), &addr(2), &U256::from(4))
+            .await
+            .expect("find")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn relayer_account_leases_fence_nonce_reservations() {
+    let store = store("leases").await;
+    let signers = store.relay_signers();
+    let account = addr(7);
+    let ttl = Duration::from_millis(300);
+    let a = signers
+        .acquire(CHAIN, &account, "a", ttl)
+        .await
+        .expect("acquire")
+        .expect("free");
+    assert_eq!((a.epoch, a.next_nonce), (1, 0));
+    assert!(
+        signers
+            .acquire(CHAIN, &account, "b", ttl)
+            .await
+            .expect("acquire")
+            .is_none(),
+        "held by a"
+    );
+    assert!(
+        signers
+            .renew(CHAIN, &account, "a", a.epoch, ttl)
+            .await
+            .expect("renew")
+    );
+
+    let reserve = |owner: &'static str, epoch: i64, count: u64| {
+        let store = store.clone();
+        async move {
+            store
+                .transaction(|session| {
+                    let signers = store.relay_signers();
+                    async move {
+                        signers
+                            .reserve_nonces_in(session, CHAIN, &account, owner, epoch, count)
+                            .await
+                    }
+                    .boxed()
+                })
+                .await
+                .expect("reserve")
+        }
+    };
+    assert_eq!(reserve("a", a.epoch, 3).await, Some(0));
+    assert_eq!(reserve("a", a.epoch, 2).await, Some(3));
+
+    // The chain is ahead: the holder raises the counter, never lowers it.
+    let raised = signers
+        .raise_next_nonce(CHAIN, &account, "a", a.epoch, 9)
+        .await
+        .expect("raise")
+        .expect("held");
+    assert_eq!(raised.next_nonce, 9);
+    let kept = signers
+        .raise_next_nonce(CHAIN, &account, "a", a.epoch, 4)
+        .await
+        .expect("raise")
+        .expect("held");
+    assert_eq!(kept.next_nonce, 9);
+
+    // After the lease expires another instance takes it with a higher epoch, and the old
+    // holder's reservations are refused (fencing).
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let b = signers
+        .acquire(CHAIN, &account, "b", ttl)
+        .await
+        .expect("acquire")
+        .expect("expired lease is free");
+    assert_eq!(b.epoch, a.epoch + 1);
+    assert_eq!(b.next_nonce, 9, "the counter survives the handover");
+    assert_eq!(reserve("a", a.epoch, 1).await, None, "fenced");
+    assert!(
+        !signers
+            .renew(CHAIN, &account, "a", a.epoch, ttl)
+            .await
+            .expect("renew")
+    );
+    assert_eq!(reserve("b", b.epoch, 1).await, Some(9));
+    // A restarted instance with the same id takes its own lease back at once.
+    let b2 = signers
+        .acquire(CHAIN, &account, "b", ttl)
+        .await
+        .expect("acquire")
+        .expect("own lease");
+    assert_eq!(b2.epoch, b.epoch + 1);
+    assert!(
+        signers
+            .release(CHAIN, &account, "b", b2.epoch)
+            .await
+            .expect("release")
+    );
+    let c = signers
+        .acquire(CHAIN, &account, "c", ttl)
+        .await
+        .expect("acquire")
+        .expect("released lease is free");
+    assert_eq!(c.next_nonce, 10);
+    assert_eq!(
+        signers
+            .get(CHAIN, &account)
+            .await
+            .expect("get")
+            .map(|l| l.owner),
+        Some(Some("c".to_string()))
     );
 }
 

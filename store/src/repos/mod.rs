@@ -12,6 +12,7 @@ mod listings;
 mod nfts;
 mod offers;
 mod relay_jobs;
+mod relay_signers;
 mod sales;
 mod sync;
 mod users;
@@ -29,7 +30,11 @@ pub use indexing::{
 pub use listings::{Listing, ListingQuery, ListingRepository, ListingSort, ListingStatus};
 pub use nfts::{Nft, NftRepository, NftTransfer, OperatorApproval};
 pub use offers::{Offer, OfferRepository, OfferStatus};
-pub use relay_jobs::{JobChange, RelayJob, RelayJobRepository, RelayJobStatus};
+pub use relay_jobs::{
+    JobChange, ReceiptSummary, RelayJob, RelayJobKind, RelayJobRepository, RelayJobStatus,
+    SenderJob, TxAttempt,
+};
+pub use relay_signers::{RelaySignerRepository, SignerLease};
 pub use sales::{Sale, SaleKind, SaleRepository};
 pub use sync::{BlockHeader, BlockRepository, Checkpoint, CheckpointRepository};
 pub use users::{Session, SessionRepository, SiweNonce, User, UserRepository};

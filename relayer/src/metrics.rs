@@ -1,0 +1,57 @@
+//! Metric names of the relayer (`metrics` crate) and their descriptions. A process that
+//! installs a recorder (the api's Prometheus exporter) calls [`describe`] once.
+
+/// Relay requests answered by the intake, by `outcome` (`accepted` or the refusal's code).
+pub const INTAKE: &str = "nest_relayer_intake_total";
+/// Jobs per state (`state` label), refreshed by the submitter.
+pub const JOBS: &str = "nest_relayer_jobs";
+/// Job state changes made by the submitter, by the new `state`.
+pub const TRANSITIONS: &str = "nest_relayer_job_transitions_total";
+/// Jobs waiting for a nonce (state `queued`).
+pub const QUEUE_DEPTH: &str = "nest_relayer_queue_depth";
+/// Seconds from acceptance to inclusion in a block.
+pub const TIME_TO_MINED: &str = "nest_relayer_time_to_mined_seconds";
+/// Replacement transactions sent, by `reason` (`stuck`, `expired` for no-op fills).
+pub const REPLACEMENTS: &str = "nest_relayer_replacements_total";
+/// Replacements the fee cap prevented.
+pub const FEE_CAP_HITS: &str = "nest_relayer_fee_cap_hits_total";
+/// Balance of each relayer account (`signer` label), wei.
+pub const SIGNER_BALANCE: &str = "nest_relayer_signer_balance_wei";
+/// 1 while a relayer account is under the low-balance threshold.
+pub const SIGNER_LOW_BALANCE: &str = "nest_relayer_signer_low_balance";
+/// Transactions of a relayer account in flight (sent, not yet mined).
+pub const IN_FLIGHT: &str = "nest_relayer_in_flight";
+/// Failed RPC calls, by `call`.
+pub const RPC_ERRORS: &str = "nest_relayer_rpc_errors_total";
+
+/// Registers the descriptions of every relayer metric with the installed recorder.
+pub fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        INTAKE,
+        "Relay requests answered, by outcome (accepted or refusal code)"
+    );
+    describe_gauge!(JOBS, "Relay jobs per state");
+    describe_counter!(TRANSITIONS, "Relay job state changes, by new state");
+    describe_gauge!(QUEUE_DEPTH, "Relay jobs waiting for a relayer nonce");
+    describe_histogram!(
+        TIME_TO_MINED,
+        Unit::Seconds,
+        "From acceptance to inclusion in a block"
+    );
+    describe_counter!(
+        REPLACEMENTS,
+        "Replacement transactions sent (stuck: fee bump; expired: no-op fill)"
+    );
+    describe_counter!(FEE_CAP_HITS, "Replacements the fee cap prevented");
+    describe_gauge!(SIGNER_BALANCE, "Relayer account balance, wei");
+    describe_gauge!(
+        SIGNER_LOW_BALANCE,
+        "1 while a relayer account is under the low-balance threshold"
+    );
+    describe_gauge!(
+        IN_FLIGHT,
+        "Transactions of a relayer account sent and not yet mined"
+    );
+    describe_counter!(RPC_ERRORS, "Failed RPC calls of the relayer");
+}
