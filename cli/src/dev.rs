@@ -181,16 +181,44 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
             .await;
         }
     });
+    // The relayer: anvil's last dev account pays for gasless requests; its intake is served by
+    // the api (same origin for the frontend).
+    let relay_account = keys
+        .last()
+        .cloned()
+        .ok_or_else(|| eyre::eyre!("anvil has no dev accounts"))?;
+    let relay_config = nest_relayer::RelayerConfig::new(deployer.chain_id(), addresses);
+    let relay_chain =
+        nest_relayer::RelayChain::connect(relay_config, http_provider(&url, None)?).await?;
+    let submitter = nest_relayer::RelaySubmitter::new(
+        relay_chain.clone(),
+        store.clone(),
+        vec![nest_keys::NestSigner::from_local(relay_account)],
+    )
+    .await?;
+    let intake =
+        nest_relayer::RelayIntake::new(relay_chain, store.clone(), submitter.addresses()).await?;
+    let (stop_relayer, relayer_stopped) = tokio::sync::oneshot::channel::<()>();
+    let relayer_task = tokio::spawn(async move {
+        submitter
+            .run(async {
+                let _ = relayer_stopped.await;
+            })
+            .await
+    });
     let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
-    let api_task = tokio::spawn(nest_api::serve(
-        listener,
-        nest_api::router(api_state, None),
-        async {
-            let _ = api_stopped.await;
-        },
-    ));
+    let api_router = nest_api::router(api_state, Some(nest_relayer::router(intake)));
+    let api_task = tokio::spawn(nest_api::serve(listener, api_router, async {
+        let _ = api_stopped.await;
+    }));
     println!("  api            http://{api_addr}  (docs at /docs, OpenAPI at /openapi.json)");
+    println!(
+        "  relayer        POST http://{api_addr}/v1/relay (gas paid by account [{}])",
+        keys.len() - 1
+    );
     if args.exit_after_start {
+        let _ = stop_relayer.send(());
+        let _ = relayer_task.await;
         return Ok(());
     }
     let (stop_indexer, indexer_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -207,6 +235,12 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     let _ = stop_indexer.send(());
     let _ = stop_api.send(());
     let _ = api_task.await;
+    let _ = stop_relayer.send(());
+    match relayer_task.await {
+        Ok(Err(e)) => tracing::warn!(error = %e, "relayer stopped with an error"),
+        Err(e) => tracing::warn!(error = %e, "relayer task failed"),
+        Ok(Ok(())) => {}
+    }
     match indexer_task.await {
         Ok(Err(e)) => tracing::warn!(error = %e, "indexer stopped with an error"),
         Err(e) => tracing::warn!(error = %e, "indexer task failed"),
