@@ -707,17 +707,24 @@ async fn project_in(
     let writes = projector.writes(undo).map_err(to_store_error)?;
     let mut undo_records = Vec::new();
     for (collection, changes) in &writes.collections {
-        if changes.upserts.is_empty() && changes.deletes.is_empty() {
-            continue;
+        if !changes.inserts.is_empty() {
+            store
+                .database()
+                .collection::<bson::Document>(collection)
+                .insert_many(&changes.inserts)
+                .session(&mut *session)
+                .await?;
         }
-        replace_documents_in(
-            store.database(),
-            session,
-            collection,
-            changes.upserts.clone(),
-            changes.deletes.clone(),
-        )
-        .await?;
+        if !(changes.upserts.is_empty() && changes.deletes.is_empty()) {
+            replace_documents_in(
+                store.database(),
+                session,
+                collection,
+                changes.upserts.clone(),
+                changes.deletes.clone(),
+            )
+            .await?;
+        }
         undo_records.extend(changes.undo.iter().cloned());
     }
     store.undo().put_in(session, &undo_records).await?;

@@ -47,18 +47,34 @@ struct Row<T> {
     prior: Option<T>,
     current: Option<T>,
     first_block: Option<u64>,
+    /// The store was asked about this id (loaded, or known absent).
+    known: bool,
 }
 
 /// Documents of one collection in the working set.
 #[derive(Debug, Clone)]
 pub(crate) struct Table<T> {
     rows: HashMap<String, Row<T>>,
+    /// Documents keyed by their event id: a new one cannot exist in the store yet (no raw event
+    /// above the checkpoint is ever stored), so it is inserted without a delete first.
+    event_keyed: bool,
 }
 
 impl<T> Default for Table<T> {
     fn default() -> Self {
         Self {
             rows: HashMap::new(),
+            event_keyed: false,
+        }
+    }
+}
+
+impl<T> Table<T> {
+    /// A table of documents keyed by event id.
+    pub(crate) fn event_keyed() -> Self {
+        Self {
+            rows: HashMap::new(),
+            event_keyed: true,
         }
     }
 }
@@ -76,6 +92,7 @@ impl<T: Entity> Table<T> {
                 prior: Some(value.clone()),
                 current: Some(value),
                 first_block: None,
+                known: true,
             });
         }
         Ok(())
@@ -87,6 +104,7 @@ impl<T: Entity> Table<T> {
             prior: None,
             current: None,
             first_block: None,
+            known: true,
         });
     }
 
@@ -102,10 +120,12 @@ impl<T: Entity> Table<T> {
 
     /// Writes `value` (insert or replace) as changed by `block`.
     pub(crate) fn put(&mut self, value: T, block: u64) {
+        let known = self.event_keyed;
         let row = self.rows.entry(value.id().to_string()).or_insert(Row {
             prior: None,
             current: None,
             first_block: None,
+            known,
         });
         row.first_block.get_or_insert(block);
         row.current = Some(value);
@@ -145,6 +165,10 @@ impl<T: Entity> Table<T> {
                 continue;
             }
             match &row.current {
+                // Known to be new: a plain insert, no delete round trip.
+                Some(value) if row.known && row.prior.is_none() => {
+                    changes.inserts.push(to_document::<T>(value)?)
+                }
                 Some(value) => changes.upserts.push(to_document::<T>(value)?),
                 None => changes.deletes.push(id.clone()),
             }
@@ -170,6 +194,7 @@ fn to_document<T: Entity>(value: &T) -> Result<Document> {
 /// What one table contributes to a batch write.
 #[derive(Debug, Default)]
 pub(crate) struct TableChanges {
+    pub(crate) inserts: Vec<Document>,
     pub(crate) upserts: Vec<Document>,
     pub(crate) deletes: Vec<String>,
     pub(crate) undo: Vec<UndoRecord>,
