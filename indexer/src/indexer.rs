@@ -335,7 +335,10 @@ impl Indexer {
                 let header = header.clone();
                 let stream = stream.clone();
                 async move {
-                    store.events().insert_new_in(session, &batch.raw).await?;
+                    // No raw event above the checkpoint is ever stored (batches are atomic with the
+                    // checkpoint, rollbacks delete above it), so a plain insert suffices; a
+                    // duplicate would abort the batch instead of double-counting.
+                    store.events().insert_fresh_in(session, &batch.raw).await?;
                     let notices =
                         project_in(&store, session, chain_id, addresses, &batch.logs, undo).await?;
                     if !batch.dead.is_empty() {

@@ -154,6 +154,22 @@ impl ChainEventRepository {
         Ok(fresh)
     }
 
+    /// Inserts events known not to be stored yet, inside `session`'s transaction (one round
+    /// trip; a duplicate id aborts the transaction with a duplicate-key error).
+    pub async fn insert_fresh_in(
+        &self,
+        session: &mut ClientSession,
+        events: &[ChainEvent],
+    ) -> Result<()> {
+        if !events.is_empty() {
+            self.collection
+                .insert_many(events)
+                .session(&mut *session)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Events of `chain_id` in blocks `from..=to`, in chain order.
     pub async fn in_blocks(&self, chain_id: u64, from: u64, to: u64) -> Result<Vec<ChainEvent>> {
         let cursor = self
