@@ -263,6 +263,7 @@ async fn main() {
             .await
             .expect("indexer"),
     );
+    while follower.follow_step().await.expect("catch up") > 0 {}
     let mut notices = follower.subscribe();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let runner = {
@@ -275,7 +276,6 @@ async fn main() {
                 .await
         })
     };
-    while follower.follow_step().await.expect("catch up") > 0 {}
     let mut lags = Vec::with_capacity(LIVE_TXS);
     for i in 0..LIVE_TXS {
         let token = U256::from(LISTINGS + AUCTIONS + 1 + i);

@@ -57,7 +57,9 @@ impl IndexerError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Rpc(_) => true,
-            Self::Store(e) => e.is_transient(),
+            // A duplicate key means another writer committed this batch first: re-reading the
+            // checkpoint and going on is correct.
+            Self::Store(e) => e.is_transient() || e.is_duplicate_key(),
             _ => false,
         }
     }
