@@ -141,7 +141,7 @@ pub async fn localize_problems(request: Request, next: Next) -> Response {
         .map(str::to_string);
     let mut response = next.run(request).await;
     let Some(error) = response.extensions_mut().remove::<ApiError>() else {
-        return response;
+        return translate_foreign_problem(response, lang).await;
     };
     let detail = i18n::message(lang, error.code, &error.params);
     let problem = Problem {
@@ -168,6 +168,50 @@ pub async fn localize_problems(request: Request, next: Next) -> Response {
     }
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(body))
+}
+
+/// Problem documents produced by mounted routers (the relayer's intake) carry a `code` but
+/// English text: replace title and detail with the catalogue's translation, keeping the original
+/// specifics as `reason`.
+async fn translate_foreign_problem(response: Response, lang: &'static str) -> Response {
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if !is_problem {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let translated = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|mut doc| {
+            let code = doc.get("code")?.as_str()?.to_string();
+            if !i18n::codes("en").contains(&code) {
+                return None;
+            }
+            let message = i18n::message(lang, &code, &[]);
+            if let Some(detail) = doc.get("detail").cloned() {
+                doc["reason"] = detail;
+            }
+            doc["title"] =
+                serde_json::Value::String(message.trim_end_matches(['.', '。']).to_string());
+            doc["detail"] = serde_json::Value::String(message);
+            serde_json::to_vec(&doc).ok()
+        });
+    match translated {
+        Some(body) => {
+            parts.headers.remove(header::CONTENT_LENGTH);
+            if let Ok(v) = HeaderValue::from_str(lang) {
+                parts.headers.insert(header::CONTENT_LANGUAGE, v);
+            }
+            Response::from_parts(parts, Body::from(body))
+        }
+        None => Response::from_parts(parts, Body::from(bytes)),
+    }
 }
 
 /// Fallback for unknown paths.

@@ -611,3 +611,81 @@ async fn rate_limits_are_shared_through_redis_and_answer_429_with_retry_after() 
         "operations are not limited"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn problems_from_mounted_routers_are_translated_keeping_their_specifics() {
+    use alloy::signers::local::PrivateKeySigner;
+    use axum::{
+        http::{StatusCode, header},
+        routing::post,
+    };
+    let store = nest_store::testing::fresh_test_store("api_foreign")
+        .await
+        .expect("store");
+    let addresses = nest_chain::NestAddresses {
+        forwarder: Address::repeat_byte(1),
+        token: Address::repeat_byte(2),
+        timelock: Address::repeat_byte(3),
+        governor: Address::repeat_byte(4),
+        nft: Address::repeat_byte(5),
+        marketplace: Address::repeat_byte(6),
+    };
+    let tokens =
+        nest_keys::TokenSigner::new(nest_keys::NestSigner::from_local(PrivateKeySigner::random()));
+    let state = nest_api::AppState::new(
+        nest_api::ApiConfig::new(31337, addresses, ORIGIN),
+        store,
+        tokens,
+        None,
+        None,
+    )
+    .await
+    .expect("state");
+    // Stands in for the relayer's intake: an English problem with a stable code.
+    let relay = axum::Router::new().route(
+        "/v1/relay",
+        post(|| async {
+            (
+                StatusCode::CONFLICT,
+                [(header::CONTENT_TYPE, "application/problem+json")],
+                r#"{"type":"urn:nest:problem:relay.nonce","title":"Wrong nonce","status":409,"detail":"nonce 7 is not the next one (5)","code":"relay.nonce"}"#,
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(nest_api::serve(
+        listener,
+        nest_api::router(state, Some(relay)),
+        std::future::pending(),
+    ));
+    let client = HttpClient::new(addr);
+    let response = client
+        .request(
+            "POST",
+            "/v1/relay",
+            &[
+                ("Accept-Language", "ja"),
+                ("Content-Type", "application/json"),
+            ],
+            Some("{}"),
+        )
+        .await;
+    assert_eq!(response.status, 409);
+    assert_eq!(response.header("content-language"), Some("ja"));
+    let problem = response.json();
+    assert_eq!(problem["code"], "relay.nonce");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("ノンス"),
+        "{problem}"
+    );
+    assert_eq!(
+        problem["reason"], "nonce 7 is not the next one (5)",
+        "the specifics are kept"
+    );
+}
