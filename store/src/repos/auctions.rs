@@ -209,13 +209,7 @@ impl AuctionRepository {
             filter.insert("endTime", doc! { "$lte": t });
         }
         if let Some(after) = cursor {
-            let (end, id) = after
-                .split_once('|')
-                .ok_or_else(|| crate::StoreError::InvalidInput("invalid page cursor".into()))?;
-            let end: i64 = end
-                .parse()
-                .map_err(|_| crate::StoreError::InvalidInput("invalid page cursor".into()))?;
-            filter = doc! { "$and": [filter, { "$or": [ { "endTime": { "$gt": end } }, { "endTime": end, "_id": { "$gt": id } } ] }] };
+            filter = super::after_keyset(filter, after, "endTime", "$gt")?;
         }
         let limit = page_size(limit);
         let items = collect(

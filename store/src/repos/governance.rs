@@ -221,13 +221,7 @@ impl ProposalRepository {
             filter.insert("state", state.as_str());
         }
         if let Some(after) = cursor {
-            let (block, id) = after
-                .split_once('|')
-                .ok_or_else(|| crate::StoreError::InvalidInput("invalid page cursor".into()))?;
-            let block: i64 = block
-                .parse()
-                .map_err(|_| crate::StoreError::InvalidInput("invalid page cursor".into()))?;
-            filter = doc! { "$and": [filter, { "$or": [ { "createdBlock": { "$lt": block } }, { "createdBlock": block, "_id": { "$lt": id } } ] }] };
+            filter = super::after_keyset(filter, after, "createdBlock", "$lt")?;
         }
         let limit = page_size(limit);
         let items = collect(

@@ -5,7 +5,7 @@
 //! and the stale check; the status is left out because it changes (a shard key field must not).
 //! The browse query (status + price or recency) is served by its own indexes.
 
-use super::{Page, collect, create_indexes, in_session, index, page_size};
+use super::{Page, bad_cursor, collect, create_indexes, in_session, index, page_size};
 use crate::{codec, error::Result};
 use alloy::primitives::{Address, U256};
 use bson::{Bson, Document, doc};
@@ -299,8 +299,4 @@ fn decode_cursor(cursor: &str) -> Result<(String, String)> {
     let text = String::from_utf8(bytes).map_err(|_| bad_cursor())?;
     let (key, id) = text.split_once('|').ok_or_else(bad_cursor)?;
     Ok((key.to_string(), id.to_string()))
-}
-
-fn bad_cursor() -> crate::StoreError {
-    crate::StoreError::InvalidInput("invalid page cursor".into())
 }

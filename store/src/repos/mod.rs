@@ -113,3 +113,23 @@ where
 pub(crate) fn page_size(limit: u32) -> i64 {
     i64::from(limit.clamp(1, MAX_PAGE_SIZE))
 }
+
+/// The error for a page cursor that was not issued by the store.
+pub(crate) fn bad_cursor() -> crate::StoreError {
+    crate::StoreError::InvalidInput("invalid page cursor".into())
+}
+
+/// Narrows `filter` to the documents after a `{number}|{id}` keyset cursor, ordered by `field`
+/// then `_id` in the direction of `op` (`$gt` ascending, `$lt` descending).
+pub(crate) fn after_keyset(
+    filter: Document,
+    cursor: &str,
+    field: &str,
+    op: &str,
+) -> Result<Document> {
+    let (key, id) = cursor.split_once('|').ok_or_else(bad_cursor)?;
+    let key: i64 = key.parse().map_err(|_| bad_cursor())?;
+    Ok(
+        bson::doc! { "$and": [filter, { "$or": [ { field: { op: key } }, { field: key, "_id": { op: id } } ] }] },
+    )
+}
