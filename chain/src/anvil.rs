@@ -65,7 +65,11 @@ impl AnvilNode {
             .arg("--port")
             .arg(port.to_string())
             .arg("--config-out")
-            .arg(&config_out);
+            .arg(&config_out)
+            // Historical states anvil spills to disk go into the node's own temporary directory
+            // (removed with it), not ~/.foundry/anvil/tmp, where a killed node leaves them forever.
+            .arg("--cache-path")
+            .arg(config_dir.0.join("states"));
         if let Some(block_time) = options.block_time {
             cmd.arg("--block-time").arg(block_time.to_string());
         }

@@ -90,7 +90,12 @@ async fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let layout = ProjectLayout::new(root).expect("checkout");
     let options = AnvilOptions {
-        extra_args: vec!["--gas-limit".into(), "100000000".into()],
+        // No historical states: 100k events would otherwise spill ~10 GB of them to disk.
+        extra_args: vec![
+            "--gas-limit".into(),
+            "100000000".into(),
+            "--prune-history".into(),
+        ],
         ..Default::default()
     };
     let node = AnvilNode::spawn(&layout.anvil_binary(), &options).expect("anvil");

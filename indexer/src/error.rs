@@ -57,9 +57,19 @@ impl IndexerError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Rpc(_) => true,
-            // A duplicate key means another writer committed this batch first: re-reading the
-            // checkpoint and going on is correct.
-            Self::Store(e) => e.is_transient() || e.is_duplicate_key(),
+            // A duplicate key or a moved checkpoint means another writer committed this batch
+            // first: re-reading the checkpoint and going on is correct.
+            Self::Store(e) => {
+                e.is_transient()
+                    || e.is_duplicate_key()
+                    || matches!(
+                        e,
+                        nest_store::StoreError::StateConflict {
+                            entity: "checkpoint",
+                            ..
+                        }
+                    )
+            }
             _ => false,
         }
     }

@@ -24,7 +24,7 @@ use std::{
     },
     time::{Duration, Instant},
 };
-use tokio::sync::broadcast;
+use tokio::sync::{OnceCell, broadcast, mpsc};
 use tracing::{debug, info, warn};
 
 /// Indexer settings.
@@ -119,6 +119,42 @@ struct Batch {
     dead: Vec<DeadLetter>,
 }
 
+/// Decoded chunks of whole blocks the backfill's writer may hold beyond the one it writes.
+const PIPELINE_DEPTH: usize = 2;
+
+/// A decoded batch with the header of its last block, ready to write.
+struct Prepared {
+    batch: Batch,
+    header: BlockHeader,
+    timestamp: u64,
+}
+
+/// How a batch's raw events are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RawEvents {
+    /// Final blocks (backfill, below the reorg window): an idempotent unordered bulk write on
+    /// its own connection, concurrent with the projection transaction, which commits only after
+    /// it has been acknowledged. A crash in between leaves raw events above the checkpoint that
+    /// the next run writes again, identically.
+    Final,
+    /// A followed block, which a reorg may replace: written inside the transaction, replacing
+    /// anything stored from this block up; projection changes get undo records.
+    Followed,
+}
+
+/// Stores a final batch's raw events once, whoever asks first: the concurrent writer, or the
+/// transaction about to commit (which waits for, or redoes, the write).
+async fn put_final_once(
+    store: &Store,
+    stored: &OnceCell<()>,
+    events: &[ChainEvent],
+) -> std::result::Result<(), StoreError> {
+    stored
+        .get_or_try_init(|| async { store.events().put_final(events).await })
+        .await
+        .map(|_| ())
+}
+
 impl Indexer {
     /// Connects to the node through `provider`, checking its chain id.
     pub async fn new(config: IndexerConfig, store: Store, provider: DynProvider) -> Result<Self> {
@@ -171,8 +207,13 @@ impl Indexer {
             .await?)
     }
 
-    /// Backfills up to the block below the reorg window (or `until`, if lower), with concurrent
-    /// `eth_getLogs` over adaptive ranges.
+    /// Backfills up to the block below the reorg window (or `until`, if lower).
+    ///
+    /// A pipeline: concurrent `eth_getLogs` over adaptive ranges feed the decoding of chunks of
+    /// whole blocks, which feeds the writer; while chunk N is being written, chunk N+1 is
+    /// fetched and decoded. Each chunk's raw events go in over their own connection while its
+    /// projection transaction runs; the transaction moves the checkpoint only once they are
+    /// stored (see [`RawEvents::Final`]).
     pub async fn backfill(&self, until: Option<u64>) -> Result<BackfillStats> {
         let head = self.reader.head().await?;
         let mut target = head
@@ -181,7 +222,8 @@ impl Indexer {
         if let Some(until) = until {
             target = target.min(until);
         }
-        let start = match self.checkpoint().await? {
+        let checkpoint = self.checkpoint().await?;
+        let start = match &checkpoint {
             Some(cp) => cp.block_number as u64 + 1,
             None => self.config.start_block,
         };
@@ -189,53 +231,77 @@ impl Indexer {
             return Ok(BackfillStats::default());
         }
         info!(from = start, to = target, "backfilling");
-        let addresses = Arc::new(self.decoder.addresses());
-        let next_from = Arc::new(AtomicU64::new(start));
-        let ranges = stream::unfold((), |()| {
-            let from = next_from.load(Ordering::SeqCst);
-            let size = self.range.load(Ordering::SeqCst).max(1);
-            if from > target {
-                return std::future::ready(None);
-            }
-            let to = (from + size - 1).min(target);
-            next_from.store(to + 1, Ordering::SeqCst);
-            std::future::ready(Some(((from, to), ())))
-        });
-        let mut fetched = ranges
-            .map(|(from, to)| {
-                let addresses = addresses.clone();
-                async move {
-                    self.fetch_range(&addresses, from, to)
-                        .await
-                        .map(|logs| (from, to, logs))
+        let (prepared_tx, mut prepared_rx) = mpsc::channel::<Prepared>(PIPELINE_DEPTH);
+        let produce = async move {
+            let addresses = Arc::new(self.decoder.addresses());
+            let next_from = Arc::new(AtomicU64::new(start));
+            let ranges = stream::unfold((), |()| {
+                let from = next_from.load(Ordering::SeqCst);
+                let size = self.range.load(Ordering::SeqCst).max(1);
+                if from > target {
+                    return std::future::ready(None);
                 }
-            })
-            .buffered(self.config.fetch_concurrency);
-        let mut stats = BackfillStats::default();
-        while let Some(next) = fetched.next().await {
-            let (from, to, logs) = next?;
-            self.adapt_range(logs.len());
-            stats.blocks += to - from + 1;
-            // Keep transactions bounded: a dense range is committed in chunks of whole blocks
-            // of about `target_logs_per_batch` logs, each with its own checkpoint.
-            for (chunk_end, chunk) in chunk_by_blocks(logs, to, self.config.target_logs_per_batch) {
-                let Some(header) = self.reader.header(chunk_end).await? else {
-                    return Err(IndexerError::Rpc(format!(
-                        "the node has no block {chunk_end}"
-                    )));
-                };
-                let batch = self.decode_all(&chunk, None).await?;
-                stats.events += batch.logs.len() as u64;
-                stats.dead_letters += batch.dead.len() as u64;
-                let record = BlockHeader::new(
-                    self.config.chain_id,
-                    chunk_end,
-                    header.hash,
-                    header.parent_hash,
-                );
-                self.commit(batch, record, header.timestamp, false).await?;
+                let to = (from + size - 1).min(target);
+                next_from.store(to + 1, Ordering::SeqCst);
+                std::future::ready(Some(((from, to), ())))
+            });
+            let mut fetched = ranges
+                .map(|(from, to)| {
+                    let addresses = addresses.clone();
+                    async move {
+                        self.fetch_range(&addresses, from, to)
+                            .await
+                            .map(|logs| (from, to, logs))
+                    }
+                })
+                .buffered(self.config.fetch_concurrency);
+            let mut blocks = 0;
+            while let Some(next) = fetched.next().await {
+                let (from, to, logs) = next?;
+                self.adapt_range(logs.len());
+                blocks += to - from + 1;
+                // Keep transactions bounded: a dense range is committed in chunks of whole
+                // blocks of about `target_logs_per_batch` logs, each with its own checkpoint.
+                for (chunk_end, chunk) in
+                    chunk_by_blocks(logs, to, self.config.target_logs_per_batch)
+                {
+                    let Some(header) = self.reader.header(chunk_end).await? else {
+                        return Err(IndexerError::Rpc(format!(
+                            "the node has no block {chunk_end}"
+                        )));
+                    };
+                    let prepared = Prepared {
+                        batch: self.decode_all(&chunk, None).await?,
+                        header: BlockHeader::new(
+                            self.config.chain_id,
+                            chunk_end,
+                            header.hash,
+                            header.parent_hash,
+                        ),
+                        timestamp: header.timestamp,
+                    };
+                    if prepared_tx.send(prepared).await.is_err() {
+                        // The writer stopped; its error is the one reported.
+                        return Ok(blocks);
+                    }
+                }
             }
-        }
+            Ok(blocks)
+        };
+        let write = async {
+            let mut previous = checkpoint.map(|cp| (cp.block_number as u64, cp.block_hash));
+            let mut stats = BackfillStats::default();
+            while let Some(prepared) = prepared_rx.recv().await {
+                stats.events += prepared.batch.logs.len() as u64;
+                stats.dead_letters += prepared.batch.dead.len() as u64;
+                let reached = (prepared.header.number as u64, prepared.header.hash);
+                self.commit(prepared, previous, RawEvents::Final).await?;
+                previous = Some(reached);
+            }
+            Ok(stats)
+        };
+        let (blocks, mut stats) = tokio::try_join!(produce, write)?;
+        stats.blocks = blocks;
         Ok(stats)
     }
 
@@ -311,52 +377,77 @@ impl Indexer {
         Ok(batch)
     }
 
-    /// Writes one batch atomically: raw events, projections, undo records (when `undo`), dead
-    /// letters, the header and the checkpoint. Publishes change notices after the commit.
+    /// Writes one batch: projections, undo records (for followed blocks), dead letters, the
+    /// header and the checkpoint in one transaction, which also holds the raw events or commits
+    /// only after they are stored (see [`RawEvents`]). The checkpoint moves only from
+    /// `previous`. Publishes change notices after the commit.
     async fn commit(
         &self,
-        batch: Batch,
-        header: BlockHeader,
-        timestamp: u64,
-        undo: bool,
+        prepared: Prepared,
+        previous: Option<(u64, B256)>,
+        raw: RawEvents,
     ) -> Result<()> {
         let started = Instant::now();
         let chain_id = self.config.chain_id;
         let stream = self.config.stream.clone();
         let addresses = self.config.addresses;
+        let Prepared {
+            batch,
+            header,
+            timestamp,
+        } = prepared;
+        let block = header.number as u64;
         let batch = Arc::new(batch);
         let events = batch.logs.len();
         let dead = batch.dead.len();
-        let notices = self
-            .store
-            .transaction(|session| {
-                let store = self.store.clone();
-                let batch = batch.clone();
-                let header = header.clone();
-                let stream = stream.clone();
-                async move {
-                    // No raw event above the checkpoint is ever stored (batches are atomic with the
-                    // checkpoint, rollbacks delete above it), so a plain insert suffices; a
-                    // duplicate would abort the batch instead of double-counting.
-                    store.events().insert_fresh_in(session, &batch.raw).await?;
-                    let notices =
-                        project_in(&store, session, chain_id, addresses, &batch.logs, undo).await?;
-                    if !batch.dead.is_empty() {
-                        store.dead_letters().put_in(session, &batch.dead).await?;
-                    }
+        let raw_stored = Arc::new(OnceCell::new());
+        let undo = raw == RawEvents::Followed;
+        let transaction = self.store.transaction(|session| {
+            let store = self.store.clone();
+            let batch = batch.clone();
+            let header = header.clone();
+            let stream = stream.clone();
+            let raw_stored = raw_stored.clone();
+            async move {
+                if raw == RawEvents::Followed {
                     store
-                        .blocks()
-                        .put(std::slice::from_ref(&header), Some(&mut *session))
+                        .events()
+                        .replace_from_block_in(session, chain_id, block, &batch.raw)
                         .await?;
-                    let checkpoint =
-                        Checkpoint::new(chain_id, &stream, header.number as u64, header.hash)
-                            .at(timestamp);
-                    store.checkpoints().set(&checkpoint, Some(session)).await?;
-                    Ok(notices)
                 }
-                .boxed()
-            })
-            .await?;
+                let notices =
+                    project_in(&store, session, chain_id, addresses, &batch.logs, undo).await?;
+                if !batch.dead.is_empty() {
+                    store.dead_letters().put_in(session, &batch.dead).await?;
+                }
+                store
+                    .blocks()
+                    .put(std::slice::from_ref(&header), Some(&mut *session))
+                    .await?;
+                let checkpoint =
+                    Checkpoint::new(chain_id, &stream, block, header.hash).at(timestamp);
+                store
+                    .checkpoints()
+                    .advance(session, previous, &checkpoint)
+                    .await?;
+                if raw == RawEvents::Final {
+                    put_final_once(&store, &raw_stored, &batch.raw).await?;
+                }
+                Ok(notices)
+            }
+            .boxed()
+        });
+        let notices = match raw {
+            RawEvents::Final => {
+                // The transaction re-runs the raw write if this one failed.
+                let (_, committed) = tokio::join!(
+                    put_final_once(&self.store, &raw_stored, &batch.raw),
+                    transaction
+                );
+                committed?
+            }
+            RawEvents::Followed => transaction.await?,
+        };
         for notice in notices {
             let _ = self.notices.send(notice);
         }
@@ -364,7 +455,7 @@ impl Indexer {
         metrics::counter!("nest_indexer_dead_letters_total").increment(dead as u64);
         metrics::histogram!("nest_indexer_batch_seconds").record(started.elapsed().as_secs_f64());
         debug!(
-            block = header.number,
+            block,
             events,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "batch committed"
@@ -413,10 +504,18 @@ impl Indexer {
                 .reader
                 .logs_at(&self.decoder.addresses(), header.hash)
                 .await?;
-            let batch = self.decode_all(&logs, Some(header.timestamp)).await?;
-            let record =
-                BlockHeader::new(self.config.chain_id, next, header.hash, header.parent_hash);
-            self.commit(batch, record, header.timestamp, true).await?;
+            let prepared = Prepared {
+                batch: self.decode_all(&logs, Some(header.timestamp)).await?,
+                header: BlockHeader::new(
+                    self.config.chain_id,
+                    next,
+                    header.hash,
+                    header.parent_hash,
+                ),
+                timestamp: header.timestamp,
+            };
+            let previous = checkpoint.map(|cp| (cp.block_number as u64, cp.block_hash));
+            self.commit(prepared, previous, RawEvents::Followed).await?;
             processed += 1;
             metrics::gauge!("nest_indexer_head_lag_blocks").set(head.saturating_sub(next) as f64);
             let now = std::time::SystemTime::now()

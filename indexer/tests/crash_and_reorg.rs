@@ -213,6 +213,40 @@ async fn sigkill_during_backfill_ten_times_ends_with_the_same_store_contents() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_indexers_racing_on_one_stream_apply_every_batch_once() {
+    let chain = busy_chain().await;
+    let mut config = chain.indexer_config();
+    small_batches(&mut config);
+    let reference = store("race_reference").await;
+    chain
+        .indexer(&reference, config.clone())
+        .await
+        .backfill(None)
+        .await
+        .expect("single writer");
+
+    let shared = store("race_shared").await;
+    let first = chain.indexer(&shared, config.clone()).await;
+    let second = chain.indexer(&shared, config).await;
+    // Each keeps going until the whole range is indexed; losing a race for a batch (the
+    // checkpoint moved under it) means re-reading the checkpoint and carrying on.
+    async fn until_done(indexer: &Indexer) -> u32 {
+        let mut lost = 0;
+        loop {
+            match indexer.backfill(None).await {
+                Ok(_) => return lost,
+                Err(e) if e.is_transient() => lost += 1,
+                Err(e) => panic!("backfill failed: {e}"),
+            }
+        }
+    }
+    let (lost_first, lost_second) = tokio::join!(until_done(&first), until_done(&second));
+    eprintln!("batches lost to the other writer: {lost_first} + {lost_second}");
+    assert_eq!(digest(&shared).await, digest(&reference).await);
+    assert_same_contents(&shared, &reference).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reorg_that_removes_a_sale_and_reorders_bids_matches_a_fresh_index() {
     let chain = deployed_chain(AnvilOptions::default()).await;
     let a = chain.addresses;

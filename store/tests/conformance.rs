@@ -176,6 +176,93 @@ async fn checkpoints_and_block_headers_track_progress() {
     assert_eq!(blocks.get(CHAIN, 2).await.expect("get"), None);
 }
 
+#[tokio::test]
+async fn a_checkpoint_moves_only_from_where_the_writer_saw_it() {
+    let store = store("checkpoint_cas").await;
+    let advance = |previous: Option<(u64, B256)>, next: Checkpoint| {
+        let store = store.clone();
+        async move {
+            store
+                .transaction(|session| {
+                    let store = store.clone();
+                    let next = next.clone();
+                    async move { store.checkpoints().advance(session, previous, &next).await }
+                        .boxed()
+                })
+                .await
+        }
+    };
+    let first = Checkpoint::new(CHAIN, "nest", 10, B256::repeat_byte(10));
+    advance(None, first.clone()).await.expect("first batch");
+    // A second writer that also saw no checkpoint loses.
+    let err = advance(None, first.clone())
+        .await
+        .expect_err("stale: absent");
+    assert!(
+        matches!(
+            err,
+            StoreError::StateConflict {
+                entity: "checkpoint",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let second = Checkpoint::new(CHAIN, "nest", 20, B256::repeat_byte(20));
+    advance(Some((10, B256::repeat_byte(10))), second.clone())
+        .await
+        .expect("from 10");
+    // From the right number but another hash (a replaced block), or from an old number: refused,
+    // and the checkpoint stays where it is.
+    for stale in [(20, B256::repeat_byte(99)), (10, B256::repeat_byte(10))] {
+        let err = advance(Some(stale), Checkpoint::new(CHAIN, "nest", 30, B256::ZERO))
+            .await
+            .expect_err("stale");
+        assert!(matches!(err, StoreError::StateConflict { .. }), "{err}");
+    }
+    assert_eq!(
+        store.checkpoints().get(CHAIN, "nest").await.expect("get"),
+        Some(second)
+    );
+}
+
+#[tokio::test]
+async fn final_events_are_put_idempotently_and_followed_blocks_replace_what_is_above() {
+    let store = store("events_final").await;
+    let events = store.events();
+    let batch: Vec<ChainEvent> = (1..=3)
+        .flat_map(|b| (0..2).map(move |l| event(b, l, "Transfer")))
+        .collect();
+    events.put_final(&batch).await.expect("put");
+    // Again, with one event rewritten (an interrupted run's leftover is replaced, not kept).
+    let mut again = batch.clone();
+    again[0].name = "Approval".into();
+    again.push(event(4, 0, "Transfer"));
+    events.put_final(&again).await.expect("put again");
+    let stored = events.in_blocks(CHAIN, 1, 10).await.expect("read");
+    assert_eq!(stored, again);
+
+    // A followed block 3 replaces everything stored from block 3 up (blocks 3 and 4 here).
+    let replacement = vec![event(3, 5, "Sold")];
+    store
+        .transaction(|session| {
+            let store = store.clone();
+            let replacement = replacement.clone();
+            async move {
+                store
+                    .events()
+                    .replace_from_block_in(session, CHAIN, 3, &replacement)
+                    .await
+            }
+            .boxed()
+        })
+        .await
+        .expect("replace");
+    let stored = events.in_blocks(CHAIN, 1, 10).await.expect("read");
+    assert_eq!(stored.len(), 5);
+    assert_eq!(stored.last(), replacement.last());
+}
+
 fn nft(token: u64, owner: Address) -> Nft {
     let id = U256::from(token);
     Nft {

@@ -117,6 +117,34 @@ impl ChainEventRepository {
         }
     }
 
+    /// Stores events of final blocks outside a transaction, idempotently: new ones are inserted
+    /// in one unordered bulk write; ones already stored (left by an interrupted run) are
+    /// replaced by these. The indexer's backfill writes raw events this way, concurrently with
+    /// the transaction that moves the checkpoint over them once this has returned.
+    pub async fn put_final(&self, events: &[ChainEvent]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let failure = match self.collection.insert_many(events).ordered(false).await {
+            Ok(_) => return Ok(()),
+            Err(e) if is_duplicate_key(&e) => e,
+            Err(e) => return Err(e.into()),
+        };
+        let duplicates: Vec<usize> = match failure.kind.as_ref() {
+            mongodb::error::ErrorKind::InsertMany(f) => {
+                f.write_errors.iter().flatten().map(|w| w.index).collect()
+            }
+            _ => (0..events.len()).collect(),
+        };
+        for event in duplicates.into_iter().filter_map(|i| events.get(i)) {
+            self.collection
+                .replace_one(doc! { "_id": &event.id }, event)
+                .upsert(true)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Inserts the events not yet stored, inside `session`'s transaction (a duplicate-key error
     /// would abort the transaction, so existing ids are looked up first). Returns the new ones.
     pub async fn insert_new_in(
@@ -154,13 +182,22 @@ impl ChainEventRepository {
         Ok(fresh)
     }
 
-    /// Inserts events known not to be stored yet, inside `session`'s transaction (one round
-    /// trip; a duplicate id aborts the transaction with a duplicate-key error).
-    pub async fn insert_fresh_in(
+    /// Makes `events` the only stored events of `chain_id` from block `from` upward, inside
+    /// `session`'s transaction: whatever is stored there (left by an interrupted backfill, or by
+    /// a block since replaced) is deleted first, then `events` are inserted. Two round trips.
+    pub async fn replace_from_block_in(
         &self,
         session: &mut ClientSession,
+        chain_id: u64,
+        from: u64,
         events: &[ChainEvent],
     ) -> Result<()> {
+        self.collection
+            .delete_many(
+                doc! { "chainId": chain_id as i64, "blockNumber": { "$gte": from as i64 } },
+            )
+            .session(&mut *session)
+            .await?;
         if !events.is_empty() {
             self.collection
                 .insert_many(events)

@@ -6,7 +6,10 @@
 //! `{ chainId: 1, number: 1 }`, read by number ranges).
 
 use super::{create_indexes, in_session, index};
-use crate::{codec, error::Result};
+use crate::{
+    codec,
+    error::{Result, StoreError},
+};
 use alloy::primitives::B256;
 use bson::doc;
 use mongodb::{ClientSession, Collection, Database};
@@ -97,6 +100,49 @@ impl CheckpointRepository {
             .replace_one(doc! { "_id": &checkpoint.id }, checkpoint)
             .upsert(true);
         in_session!(action, session)?;
+        Ok(())
+    }
+
+    /// Moves the checkpoint to `next` only if it still is at `previous` (`None`: no checkpoint
+    /// yet), inside `session`'s transaction. A writer that lost the race gets
+    /// [`StoreError::StateConflict`] and must re-read the checkpoint: a batch is never applied
+    /// twice, even by two indexers on one stream.
+    pub async fn advance(
+        &self,
+        session: &mut ClientSession,
+        previous: Option<(u64, B256)>,
+        next: &Checkpoint,
+    ) -> Result<()> {
+        let conflict = || StoreError::StateConflict {
+            entity: "checkpoint",
+            id: next.id.clone(),
+            expected: match previous {
+                Some((number, hash)) => format!("block {number} ({hash})"),
+                None => "absent".into(),
+            },
+        };
+        match previous {
+            Some((number, hash)) => {
+                let filter = doc! {
+                    "_id": &next.id,
+                    "blockNumber": number as i64,
+                    "blockHash": format!("{hash:#x}"),
+                };
+                let result = self
+                    .collection
+                    .replace_one(filter, next)
+                    .session(session)
+                    .await?;
+                if result.matched_count == 0 {
+                    return Err(conflict());
+                }
+            }
+            None => match self.collection.insert_one(next).session(session).await {
+                Ok(_) => {}
+                Err(e) if crate::error::is_duplicate_key(&e) => return Err(conflict()),
+                Err(e) => return Err(e.into()),
+            },
+        }
         Ok(())
     }
 }
