@@ -9,7 +9,7 @@ use bson::{Document, doc};
 use tracing::info;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Collection holding the schema version document.
 pub const META_COLLECTION: &str = "_nest_meta";
@@ -25,10 +25,26 @@ pub struct Migration {
 }
 
 /// Every migration, in order. Version 1 is the initial layout (collections and indexes).
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "initial collections and indexes",
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "initial collections and indexes",
+    },
+    Migration {
+        version: 2,
+        description: "drop chain_events.chain_tx_log, a unique index restating _id",
+    },
+];
+
+/// Indexes version 2 dropped: `chain_events.chain_tx_log` restated the `_id`
+/// (`{chainId}:{txHash}:{logIndex}`), so every raw event paid for a second unique index (and a
+/// unique index not prefixed by the shard key cannot be kept on a sharded collection anyway).
+const DROPPED_IN_V2: &[(&str, &str)] = &[("chain_events", "chain_tx_log")];
+
+/// Server error code for "index not found".
+const INDEX_NOT_FOUND: i32 = 27;
+/// Server error code for "namespace not found" (the collection does not exist yet).
+const NAMESPACE_NOT_FOUND: i32 = 26;
 
 /// The version recorded in the database (0 for a fresh database).
 pub async fn current_version(store: &Store) -> Result<u32> {
@@ -70,11 +86,34 @@ pub async fn migrate(store: &Store) -> Result<()> {
 }
 
 /// Data changes of each version (index changes happen in `ensure_indexes`).
-async fn apply(_store: &Store, version: u32) -> Result<()> {
+async fn apply(store: &Store, version: u32) -> Result<()> {
     match version {
-        // The initial layout has no data to transform.
-        1 => Ok(()),
+        2 => {
+            for (collection, index) in DROPPED_IN_V2 {
+                let outcome = store
+                    .database()
+                    .collection::<Document>(collection)
+                    .drop_index(*index)
+                    .await;
+                match outcome {
+                    Ok(()) => info!(collection, index, "dropped redundant index"),
+                    Err(e)
+                        if command_code(&e)
+                            .is_some_and(|c| c == INDEX_NOT_FOUND || c == NAMESPACE_NOT_FOUND) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Ok(())
+        }
+        // Version 1 is the initial layout: no data to transform.
         _ => Ok(()),
+    }
+}
+
+fn command_code(e: &mongodb::error::Error) -> Option<i32> {
+    match e.kind.as_ref() {
+        mongodb::error::ErrorKind::Command(c) => Some(c.code),
+        _ => None,
     }
 }
 

@@ -1243,6 +1243,50 @@ async fn schema_versions_migrate_forward_and_a_newer_schema_refuses_to_start() {
         .await
         .expect("second start is a no-op");
 
+    // A version-1 database (with the unique index restating the events' _id) migrates to 2,
+    // which drops that index and keeps the data.
+    let events = store
+        .database()
+        .collection::<bson::Document>("chain_events");
+    store
+        .events()
+        .insert_many(&[event(1, 0, "Transfer")])
+        .await
+        .expect("event");
+    events
+        .create_index(
+            mongodb::IndexModel::builder()
+                .keys(doc! { "chainId": 1, "txHash": 1, "logIndex": 1 })
+                .options(
+                    mongodb::options::IndexOptions::builder()
+                        .name("chain_tx_log".to_string())
+                        .unique(true)
+                        .build(),
+                )
+                .build(),
+        )
+        .await
+        .expect("v1 index");
+    store
+        .database()
+        .collection::<bson::Document>(schema::META_COLLECTION)
+        .update_one(
+            doc! { "_id": "schema" },
+            doc! { "$set": { "version": 1_i64 } },
+        )
+        .await
+        .expect("back to version 1");
+    let migrated = Store::connect(config.clone())
+        .await
+        .expect("migrates 1 -> 2");
+    assert_eq!(
+        schema::current_version(&migrated).await.expect("version"),
+        2
+    );
+    let names = events.list_index_names().await.expect("indexes");
+    assert!(!names.contains(&"chain_tx_log".to_string()), "{names:?}");
+    assert_eq!(migrated.events().count(CHAIN).await.expect("count"), 1);
+
     store
         .database()
         .collection::<bson::Document>(schema::META_COLLECTION)

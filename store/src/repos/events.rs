@@ -1,8 +1,9 @@
 //! Raw chain events: every decoded log, written idempotently.
 //!
-//! Collection `chain_events`. `_id` = `{chainId}:{txHash}:{logIndex}`, also unique as a
-//! compound index. Shard key `{ chainId: 1, blockNumber: 1 }`: the main queries are block ranges
-//! (replay, reorg rollback).
+//! Collection `chain_events`. `_id` = `{chainId}:{txHash}:{logIndex}` is the uniqueness
+//! guarantee (no second unique index: it would cost every insert and could not be kept on a
+//! collection sharded by block). Shard key `{ chainId: 1, blockNumber: 1 }`: the main queries
+//! are block ranges (replay, reorg rollback); an event's id always lands in its block's chunk.
 
 use super::{collect, collect_in, create_indexes, in_session, index};
 use crate::{
@@ -76,11 +77,6 @@ impl ChainEventRepository {
         create_indexes(
             &self.collection,
             vec![
-                index(
-                    "chain_tx_log",
-                    doc! { "chainId": 1, "txHash": 1, "logIndex": 1 },
-                    true,
-                ),
                 index(
                     "chain_block",
                     doc! { "chainId": 1, "blockNumber": 1, "logIndex": 1 },
