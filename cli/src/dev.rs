@@ -145,7 +145,7 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     }
     // The indexer follows the chain into the store.
     let indexer = Indexer::new(
-        crate::indexer::indexer_config(&report.manifest, 0)?,
+        crate::indexer::indexer_config(&report.manifest, 0, nest_indexer::ws_url_for(&url))?,
         store.clone(),
         http_provider(&url, None)?,
     )

@@ -22,6 +22,13 @@ pub(crate) struct IndexerArgs {
     /// Blocks to stay behind the head.
     #[arg(long, default_value_t = 0, global = true)]
     confirmations: u64,
+    /// WebSocket endpoint for new-head notifications (default: the RPC URL with ws/wss; the
+    /// indexer polls when the node offers none).
+    #[arg(long, env = "NEST_WS_URL", global = true)]
+    ws_url: Option<Url>,
+    /// Poll for new heads instead of subscribing.
+    #[arg(long, global = true)]
+    poll: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -53,7 +60,12 @@ pub(crate) async fn run(args: IndexerArgs) -> eyre::Result<()> {
     };
     let manifest = DeploymentManifest::load(&manifest_path)?
         .ok_or_else(|| eyre::eyre!("no deployment manifest at {}", manifest_path.display()))?;
-    let config = indexer_config(&manifest, args.confirmations)?;
+    let ws_url = match (args.poll, args.ws_url.clone()) {
+        (true, _) => None,
+        (false, Some(url)) => Some(url),
+        (false, None) => nest_indexer::ws_url_for(&rpc_url),
+    };
+    let config = indexer_config(&manifest, args.confirmations, ws_url)?;
     let store = Store::connect(store_config).await?;
     let indexer = Indexer::new(config, store, provider).await?;
     match args.command.unwrap_or(IndexerCommand::Run) {
@@ -89,10 +101,12 @@ pub(crate) async fn run(args: IndexerArgs) -> eyre::Result<()> {
     Ok(())
 }
 
-/// The indexer configuration for a deployment: its addresses, from its earliest deploy block.
+/// The indexer configuration for a deployment: its addresses, from its earliest deploy block,
+/// following new heads through `ws_url` when given.
 pub(crate) fn indexer_config(
     manifest: &DeploymentManifest,
     confirmations: u64,
+    ws_url: Option<Url>,
 ) -> eyre::Result<IndexerConfig> {
     let addresses = NestAddresses::from_manifest(manifest)?;
     let start = manifest
@@ -103,5 +117,6 @@ pub(crate) fn indexer_config(
         .unwrap_or(0);
     let mut config = IndexerConfig::new(manifest.chain_id, addresses, start);
     config.confirmations = confirmations;
+    config.ws_url = ws_url;
     Ok(config)
 }

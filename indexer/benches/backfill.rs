@@ -261,8 +261,13 @@ async fn main() {
     );
 
     // ---- 3. live lag: receipt -> projection readable
+    // The follower wakes on WebSocket newHeads notifications. Each notice is timestamped as it
+    // arrives (notices are published after the batch's commit, so the projection is readable
+    // then); each transaction's receipt time is the first moment `eth_getTransactionReceipt`
+    // returns it, polled back to back. Lag = notice time - receipt time (0 when the projection
+    // was already readable by the time the receipt was).
     let mut follow_config = IndexerConfig::new(31337, a, start_block);
-    follow_config.poll_interval = Duration::from_millis(2);
+    follow_config.ws_url = nest_indexer::ws_url_for(&url);
     let follower = Arc::new(
         Indexer::new(follow_config, store.clone(), deployer_provider.clone())
             .await
@@ -270,6 +275,23 @@ async fn main() {
     );
     while follower.follow_step().await.expect("catch up") > 0 {}
     let mut notices = follower.subscribe();
+    let seen: Arc<std::sync::Mutex<std::collections::HashMap<String, Instant>>> =
+        Arc::default();
+    let recorder = {
+        let seen = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                match notices.recv().await {
+                    Ok(n) if n.kind == "listings" => {
+                        let at = Instant::now();
+                        seen.lock().expect("lock").entry(n.key).or_insert(at);
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(_) => return,
+                }
+            }
+        })
+    };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let runner = {
         let follower = follower.clone();
@@ -281,6 +303,9 @@ async fn main() {
                 .await
         })
     };
+    while follower.head_source() != nest_indexer::HeadSource::Subscription {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let mut lags = Vec::with_capacity(LIVE_TXS);
     for i in 0..LIVE_TXS {
         let token = U256::from(LISTINGS + AUCTIONS + 1 + i);
@@ -288,28 +313,34 @@ async fn main() {
         let tx = market
             .createListing(a.nft, token, Address::ZERO, U256::from(7 + i), 0)
             .into_transaction_request();
-        let receipt = seller_provider
+        let hash = *seller_provider
             .send_transaction(tx)
             .await
             .expect("send")
-            .get_receipt()
-            .await
-            .expect("receipt");
+            .tx_hash();
+        let receipt = loop {
+            if let Some(r) = seller_provider
+                .get_transaction_receipt(hash)
+                .await
+                .expect("receipt")
+            {
+                break r;
+            }
+        };
         let receipt_at = Instant::now();
         assert!(receipt.status());
         let key = Listing::id_for(31337, &a.marketplace, &listing_id);
-        loop {
-            let notice = tokio::time::timeout(Duration::from_secs(10), notices.recv())
-                .await
-                .expect("notice in time");
-            match notice {
-                Ok(n) if n.kind == "listings" && n.key == key => break,
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(e) => panic!("notices closed: {e}"),
+        let deadline = receipt_at + Duration::from_secs(10);
+        let notice_at = loop {
+            if let Some(at) = seen.lock().expect("lock").get(&key) {
+                break *at;
             }
-        }
-        lags.push(receipt_at.elapsed());
+            assert!(Instant::now() < deadline, "listing {key} indexed in time");
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        };
+        lags.push(notice_at.saturating_duration_since(receipt_at));
     }
+    recorder.abort();
     let _ = stop_tx.send(());
     let _ = runner.await;
     lags.sort();

@@ -5,6 +5,7 @@
 use crate::{
     decode::{Decoded, IndexedLog, LogDecoder},
     error::{IndexerError, Result},
+    heads::{HeadSource, HeadWatch},
     project::{ChangeNotice, PROJECTION_COLLECTIONS, Projector},
     rpc::ChainReader,
 };
@@ -20,7 +21,7 @@ use std::{
     future::Future,
     sync::{
         Arc,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -40,8 +41,14 @@ pub struct IndexerConfig {
     pub confirmations: u64,
     /// Recent blocks processed one by one with undo records (deepest reorg handled).
     pub reorg_window: u64,
-    /// Pause between polls when caught up.
+    /// Pause between polls when caught up and no new-head subscription is live (with one, the
+    /// indexer still looks every 2 s, or every poll interval if longer, in case a notification
+    /// was lost).
     pub poll_interval: Duration,
+    /// WebSocket endpoint for a `newHeads` subscription (see [`crate::ws_url_for`]); `None`, or
+    /// a node that refuses it, means polling. A dropped subscription falls back to polling and
+    /// is re-established.
+    pub ws_url: Option<url::Url>,
     /// First `eth_getLogs` range during backfill, in blocks.
     pub initial_range: u64,
     /// Largest `eth_getLogs` range.
@@ -64,6 +71,7 @@ impl IndexerConfig {
             confirmations: 0,
             reorg_window: 64,
             poll_interval: Duration::from_millis(10),
+            ws_url: None,
             initial_range: 2_000,
             max_range: 100_000,
             target_logs_per_batch: 5_000,
@@ -111,6 +119,7 @@ pub struct Indexer {
     notices: broadcast::Sender<ChangeNotice>,
     range: AtomicU64,
     processed_since_prune: AtomicU64,
+    subscribed: AtomicBool,
 }
 
 struct Batch {
@@ -185,6 +194,7 @@ impl Indexer {
             notices,
             range,
             processed_since_prune: AtomicU64::new(0),
+            subscribed: AtomicBool::new(false),
         })
     }
 
@@ -196,6 +206,15 @@ impl Indexer {
     /// The configuration.
     pub fn config(&self) -> &IndexerConfig {
         &self.config
+    }
+
+    /// How [`Indexer::run`] currently learns of new heads.
+    pub fn head_source(&self) -> HeadSource {
+        if self.subscribed.load(Ordering::Relaxed) {
+            HeadSource::Subscription
+        } else {
+            HeadSource::Polling
+        }
     }
 
     /// The last indexed block.
@@ -651,19 +670,41 @@ impl Indexer {
                 }
             }
         }
+        let mut heads = HeadWatch::new(self.config.ws_url.clone(), self.config.poll_interval);
         loop {
-            tokio::select! {
+            let step = tokio::select! {
                 _ = &mut shutdown => return Ok(()),
-                result = self.follow_step() => match result {
-                    Ok(0) => tokio::time::sleep(self.config.poll_interval).await,
-                    Ok(_) => {}
-                    Err(e) if e.is_transient() => {
-                        warn!(error = %e, "follow step failed, retrying");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
+                step = self.follow_step() => step,
+            };
+            match step {
+                Ok(0) => {
+                    tokio::select! {
+                        _ = &mut shutdown => return Ok(()),
+                        _ = heads.subscribe_if_due() => {}
                     }
-                    Err(e) => return Err(e),
+                    self.subscribed.store(
+                        heads.source() == HeadSource::Subscription,
+                        Ordering::Relaxed,
+                    );
+                    tokio::select! {
+                        _ = &mut shutdown => return Ok(()),
+                        _ = heads.wait() => {}
+                    }
                 }
+                Ok(_) => {}
+                Err(e) if e.is_transient() => {
+                    warn!(error = %e, "follow step failed, retrying");
+                    tokio::select! {
+                        _ = &mut shutdown => return Ok(()),
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+                Err(e) => return Err(e),
             }
+            self.subscribed.store(
+                heads.source() == HeadSource::Subscription,
+                Ordering::Relaxed,
+            );
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub mod decode;
 pub mod error;
+mod heads;
 mod indexer;
 mod project;
 mod rpc;
@@ -9,5 +10,6 @@ mod tables;
 
 pub use decode::{ContractKind, IndexedLog, LogDecoder, NestEvent};
 pub use error::{IndexerError, Result};
+pub use heads::{HeadSource, ws_url_for};
 pub use indexer::{BackfillStats, Indexer, IndexerConfig, IndexerStatus};
 pub use project::ChangeNotice;
