@@ -275,8 +275,7 @@ async fn main() {
     );
     while follower.follow_step().await.expect("catch up") > 0 {}
     let mut notices = follower.subscribe();
-    let seen: Arc<std::sync::Mutex<std::collections::HashMap<String, Instant>>> =
-        Arc::default();
+    let seen: Arc<std::sync::Mutex<std::collections::HashMap<String, Instant>>> = Arc::default();
     let recorder = {
         let seen = seen.clone();
         tokio::spawn(async move {

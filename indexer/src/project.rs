@@ -306,12 +306,15 @@ impl Projector {
             let docs = load_documents_in(db, session, Listing::COLLECTION, filter).await?;
             self.listings.loaded(docs)?;
         }
-        // Listings and offers that expire within this batch.
+        // Listings and offers that expire within this batch: one equality + range query per
+        // status, each a single range of the partial `expiry` index (expiring documents only).
         if let Some(latest) = logs.iter().map(|l| l.block_timestamp).max() {
             let expiring = doc! { "$gt": 0_i64, "$lt": latest as i64 };
-            let filter = doc! { "chainId": chain, "status": { "$in": ["active", "stale"] }, "expiresAt": expiring.clone() };
-            let docs = load_documents_in(db, session, Listing::COLLECTION, filter).await?;
-            self.listings.loaded(docs)?;
+            for status in [ListingStatus::Active, ListingStatus::Stale] {
+                let filter = doc! { "chainId": chain, "status": status.as_str(), "expiresAt": expiring.clone() };
+                let docs = load_documents_in(db, session, Listing::COLLECTION, filter).await?;
+                self.listings.loaded(docs)?;
+            }
             let filter = doc! { "chainId": chain, "status": OfferStatus::Open.as_str(), "expiresAt": expiring };
             let docs = load_documents_in(db, session, Offer::COLLECTION, filter).await?;
             self.offers.loaded(docs)?;

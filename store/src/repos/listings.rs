@@ -5,7 +5,9 @@
 //! and the stale check; the status is left out because it changes (a shard key field must not).
 //! The browse query (status + price or recency) is served by its own indexes.
 
-use super::{Page, bad_cursor, collect, create_indexes, in_session, index, page_size};
+use super::{
+    Page, bad_cursor, collect, create_indexes, in_session, index, page_size, partial_index,
+};
 use crate::{codec, error::Result};
 use alloy::primitives::{Address, U256};
 use bson::{Bson, Document, doc};
@@ -165,6 +167,13 @@ impl ListingRepository {
                     "by_token",
                     doc! { "chainId": 1, "nft": 1, "tokenId": 1 },
                     false,
+                ),
+                // The indexer's per-batch "which open listings expire now" query; only listings
+                // with an expiry are in it (most have none, and would fill its scanned range).
+                partial_index(
+                    "expiry",
+                    doc! { "chainId": 1, "status": 1, "expiresAt": 1 },
+                    doc! { "expiresAt": { "$gt": 0_i64 } },
                 ),
             ],
         )

@@ -68,6 +68,20 @@ pub(crate) fn index(name: &str, keys: Document, unique: bool) -> IndexModel {
         .build()
 }
 
+/// Builds an index over only the documents matching `filter` (a partial index): smaller, and
+/// a query whose predicate implies `filter` scans only those documents.
+pub(crate) fn partial_index(name: &str, keys: Document, filter: Document) -> IndexModel {
+    IndexModel::builder()
+        .keys(keys)
+        .options(
+            IndexOptions::builder()
+                .name(name.to_string())
+                .partial_filter_expression(filter)
+                .build(),
+        )
+        .build()
+}
+
 /// Creates `models` on `collection` (idempotent for unchanged definitions).
 pub(crate) async fn create_indexes<T: Send + Sync>(
     collection: &Collection<T>,

@@ -3,7 +3,7 @@
 //! Collection `offers`: `_id` = `{chainId}:{marketplace}:{offerId}`; shard key
 //! `{ chainId: 1, nft: 1, tokenId: 1 }` (offers of a token; by-buyer pages use their own index).
 
-use super::{collect, create_indexes, in_session, index};
+use super::{collect, create_indexes, in_session, index, partial_index};
 use crate::{codec, error::Result};
 use alloy::primitives::{Address, U256};
 use bson::doc;
@@ -112,6 +112,13 @@ impl OfferRepository {
                     "by_buyer",
                     doc! { "chainId": 1, "buyer": 1, "status": 1 },
                     false,
+                ),
+                // The indexer's per-batch "which open offers expire now" query; only offers
+                // with an expiry are in it (most have none, and would fill its scanned range).
+                partial_index(
+                    "expiry",
+                    doc! { "chainId": 1, "status": 1, "expiresAt": 1 },
+                    doc! { "expiresAt": { "$gt": 0_i64 } },
                 ),
             ],
         )
