@@ -384,6 +384,68 @@ async fn every_event_kind_lands_in_its_projection_matching_contract_state() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_past_its_expiry_is_expired_by_the_next_batch() {
+    let chain = deployed_chain(AnvilOptions::default()).await;
+    let a = chain.addresses;
+    let store = store("expiry").await;
+    let seed = seed_demo(&chain.node.endpoint(), &a, &chain.keys)
+        .await
+        .expect("seed")
+        .expect("seeded");
+    let p_seller = chain.provider(1);
+    let market = NestMarketplace::new(a.marketplace, &p_seller);
+    let now = p_seller
+        .get_block_by_number(Default::default())
+        .await
+        .expect("block")
+        .expect("latest")
+        .header
+        .timestamp;
+    let expiring_id = market.nextListingId().call().await.expect("id");
+    send(
+        &p_seller,
+        market
+            .createListing(a.nft, seed.minted[3], Address::ZERO, ether(1), now + 100)
+            .into_transaction_request(),
+    )
+    .await;
+    let indexer = chain.indexer(&store, chain.indexer_config()).await;
+    indexer.backfill(None).await.expect("backfill");
+    while indexer.follow_step().await.expect("follow") > 0 {}
+    let listing = |id: U256| {
+        let store = store.clone();
+        async move {
+            store
+                .listings()
+                .get(31337, &a.marketplace, &id)
+                .await
+                .expect("get")
+                .expect("listed")
+                .status
+        }
+    };
+    assert_eq!(listing(expiring_id).await, ListingStatus::Active);
+
+    // Time passes; the next block with a Nest event (a listing without expiry) expires it.
+    chain
+        .provider(0)
+        .anvil_increase_time(200)
+        .await
+        .expect("time");
+    let lasting_id = market.nextListingId().call().await.expect("id");
+    send(
+        &p_seller,
+        market
+            .createListing(a.nft, seed.minted[4], Address::ZERO, ether(1), 0)
+            .into_transaction_request(),
+    )
+    .await;
+    while indexer.follow_step().await.expect("follow") > 0 {}
+    assert_eq!(listing(expiring_id).await, ListingStatus::Expired);
+    assert_eq!(listing(lasting_id).await, ListingStatus::Active);
+}
+
 #[tokio::test]
 async fn a_node_on_another_chain_is_refused() {
     let chain = deployed_chain(AnvilOptions::default()).await;
