@@ -159,10 +159,23 @@ async fn put_final_once(
     events: &[ChainEvent],
 ) -> std::result::Result<(), StoreError> {
     stored
-        .get_or_try_init(|| async { store.events().put_final(events).await })
+        .get_or_try_init(|| async {
+            // Large batches go in as two concurrent bulk writes (the server works on both).
+            let events_repo = store.events();
+            let (first, second) = events.split_at(if events.len() >= PARALLEL_RAW_WRITE {
+                events.len() / 2
+            } else {
+                events.len()
+            });
+            let (a, b) = tokio::join!(events_repo.put_final(first), events_repo.put_final(second));
+            a.and(b)
+        })
         .await
         .map(|_| ())
 }
+
+/// Raw events in a final batch from which they are written as two concurrent bulk writes.
+const PARALLEL_RAW_WRITE: usize = 2_000;
 
 impl Indexer {
     /// Connects to the node through `provider`, checking its chain id.
@@ -256,10 +269,13 @@ impl Indexer {
             let next_from = Arc::new(AtomicU64::new(start));
             let ranges = stream::unfold((), |()| {
                 let from = next_from.load(Ordering::SeqCst);
-                let size = self.range.load(Ordering::SeqCst).max(1);
                 if from > target {
                     return std::future::ready(None);
                 }
+                // A short remaining span is spread over the concurrent requests, so the writer
+                // gets its first chunk after a fraction of the span is fetched, not all of it.
+                let spread = (target - from + 1).div_ceil(self.config.fetch_concurrency as u64);
+                let size = self.range.load(Ordering::SeqCst).min(spread).max(1);
                 let to = (from + size - 1).min(target);
                 next_from.store(to + 1, Ordering::SeqCst);
                 std::future::ready(Some(((from, to), ())))
