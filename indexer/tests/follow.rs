@@ -9,6 +9,31 @@ use nest_chain::AnvilOptions;
 use nest_indexer::{HeadSource, Indexer, ws_url_for};
 use std::{sync::Arc, time::Duration};
 
+/// `Indexer::run` in a task, until stopped.
+struct Running {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<nest_indexer::Result<()>>,
+}
+
+impl Running {
+    fn start(indexer: Arc<Indexer>) -> Self {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            indexer
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Self { stop, task }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.expect("join").expect("run ended cleanly");
+    }
+}
+
 /// Mints one token and returns how long the indexer took to report the new NFT.
 async fn mint_and_wait(chain: &Chain, indexer: &Indexer, n: usize) -> Duration {
     let mut notices = indexer.subscribe();
@@ -45,17 +70,7 @@ async fn new_heads_arrive_by_websocket_subscription_when_the_node_offers_it() {
     config.poll_interval = Duration::from_secs(30);
     config.ws_url = ws_url_for(&chain.node.endpoint());
     let indexer = Arc::new(chain.indexer(&store, config).await);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let runner = {
-        let indexer = indexer.clone();
-        tokio::spawn(async move {
-            indexer
-                .run(async {
-                    let _ = stopped.await;
-                })
-                .await
-        })
-    };
+    let running = Running::start(indexer.clone());
     // The first wait after catching up subscribes.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while indexer.head_source() != HeadSource::Subscription {
@@ -69,8 +84,7 @@ async fn new_heads_arrive_by_websocket_subscription_when_the_node_offers_it() {
             "notified, not polled: {lag:?}"
         );
     }
-    let _ = stop.send(());
-    runner.await.expect("join").expect("run");
+    running.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,21 +97,10 @@ async fn without_a_websocket_endpoint_the_indexer_polls() {
     config.ws_url = Some(format!("ws://127.0.0.1:{closed}").parse().expect("url"));
     config.poll_interval = Duration::from_millis(5);
     let indexer = Arc::new(chain.indexer(&store, config).await);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let runner = {
-        let indexer = indexer.clone();
-        tokio::spawn(async move {
-            indexer
-                .run(async {
-                    let _ = stopped.await;
-                })
-                .await
-        })
-    };
+    let running = Running::start(indexer.clone());
     for n in 0..3 {
         mint_and_wait(&chain, &indexer, n).await;
     }
     assert_eq!(indexer.head_source(), HeadSource::Polling);
-    let _ = stop.send(());
-    runner.await.expect("join").expect("run");
+    running.stop().await;
 }
