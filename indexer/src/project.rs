@@ -9,7 +9,7 @@
 use crate::{
     decode::{IndexedLog, NestEvent},
     error::Result,
-    tables::{Entity, Table, TableChanges},
+    tables::{Table, TableChanges},
 };
 use alloy::primitives::{Address, U256};
 use bson::{Bson, Document, doc};
@@ -20,8 +20,8 @@ use nest_abis::{
 use nest_chain::NestAddresses;
 use nest_store::{
     Auction, AuctionStatus, Bid, ClientSession, ContractState, Delegate, Listing, ListingStatus,
-    Nft, NftTransfer, Offer, OfferStatus, OperatorApproval, Proposal, ProposalState, Sale,
-    SaleKind, Store, Vote, codec, load_documents_in,
+    Nft, NftTransfer, Offer, OfferStatus, OperatorApproval, Projection, Proposal, ProposalState,
+    Sale, SaleKind, Store, Vote, codec, load_documents_in,
 };
 use std::collections::BTreeSet;
 
@@ -250,7 +250,7 @@ impl Projector {
         }
         let db = store.database();
         let chain = self.chain_id as i64;
-        async fn by_ids<T: Entity>(
+        async fn by_ids<T: Projection>(
             db: &nest_store::Database,
             session: &mut ClientSession,
             table: &mut Table<T>,
@@ -989,16 +989,16 @@ fn is_open(status: ListingStatus) -> bool {
 
 /// Every projection collection, for rebuilds and rollbacks.
 pub(crate) const PROJECTION_COLLECTIONS: [&str; 12] = [
-    "nfts",
-    "nft_transfers",
-    "nft_operator_approvals",
-    "listings",
-    "auctions",
-    "bids",
-    "offers",
-    "sales",
-    "proposals",
-    "votes",
-    "delegates",
-    "contract_state",
+    Nft::COLLECTION,
+    NftTransfer::COLLECTION,
+    OperatorApproval::COLLECTION,
+    Listing::COLLECTION,
+    Auction::COLLECTION,
+    Bid::COLLECTION,
+    Offer::COLLECTION,
+    Sale::COLLECTION,
+    Proposal::COLLECTION,
+    Vote::COLLECTION,
+    Delegate::COLLECTION,
+    ContractState::COLLECTION,
 ];

@@ -3,44 +3,8 @@
 
 use crate::error::{IndexerError, Result};
 use bson::Document;
-use nest_store::{
-    Auction, Bid, ContractState, Delegate, Listing, Nft, NftTransfer, Offer, OperatorApproval,
-    Proposal, Sale, UndoRecord, Vote,
-};
-use serde::{Serialize, de::DeserializeOwned};
+use nest_store::{Projection, UndoRecord};
 use std::collections::HashMap;
-
-/// A projection document type: its collection and id.
-pub(crate) trait Entity: Clone + PartialEq + Serialize + DeserializeOwned {
-    /// Collection name.
-    const COLLECTION: &'static str;
-    /// Document id.
-    fn id(&self) -> &str;
-}
-
-macro_rules! entity {
-    ($t:ty, $c:literal) => {
-        impl Entity for $t {
-            const COLLECTION: &'static str = $c;
-            fn id(&self) -> &str {
-                &self.id
-            }
-        }
-    };
-}
-
-entity!(Nft, "nfts");
-entity!(NftTransfer, "nft_transfers");
-entity!(OperatorApproval, "nft_operator_approvals");
-entity!(Listing, "listings");
-entity!(Auction, "auctions");
-entity!(Bid, "bids");
-entity!(Offer, "offers");
-entity!(Sale, "sales");
-entity!(Proposal, "proposals");
-entity!(Vote, "votes");
-entity!(Delegate, "delegates");
-entity!(ContractState, "contract_state");
 
 #[derive(Debug, Clone)]
 struct Row<T> {
@@ -79,7 +43,7 @@ impl<T> Table<T> {
     }
 }
 
-impl<T: Entity> Table<T> {
+impl<T: Projection> Table<T> {
     /// Records documents loaded from the store (unchanged).
     pub(crate) fn loaded(&mut self, docs: Vec<Document>) -> Result<()> {
         for doc in docs {
@@ -184,7 +148,7 @@ impl<T: Entity> Table<T> {
     }
 }
 
-fn to_document<T: Entity>(value: &T) -> Result<Document> {
+fn to_document<T: Projection>(value: &T) -> Result<Document> {
     bson::to_document(value).map_err(|e| IndexerError::Projection {
         collection: T::COLLECTION,
         message: e.to_string(),

@@ -5,7 +5,10 @@
 //! Collection `bids`: `_id` = the event id; shard key `{ auction: 1, blockNumber: 1 }` (bids of one
 //! auction).
 
-use super::{Page, collect, create_indexes, in_session, index, page_size};
+use super::{
+    Page, Projection, clear_chain, collect, create_indexes, find_by_id, index, page_size,
+    replace_by_id,
+};
 use crate::{codec, error::Result};
 use alloy::primitives::{Address, B256, U256};
 use bson::doc;
@@ -134,8 +137,8 @@ pub struct AuctionRepository {
 impl AuctionRepository {
     pub(crate) fn new(db: &Database) -> Self {
         Self {
-            auctions: db.collection("auctions"),
-            bids: db.collection("bids"),
+            auctions: db.collection(Auction::COLLECTION),
+            bids: db.collection(Bid::COLLECTION),
         }
     }
 
@@ -174,12 +177,7 @@ impl AuctionRepository {
         auction: &Auction,
         session: Option<&mut ClientSession>,
     ) -> Result<()> {
-        let action = self
-            .auctions
-            .replace_one(doc! { "_id": &auction.id }, auction)
-            .upsert(true);
-        in_session!(action, session)?;
-        Ok(())
+        replace_by_id(&self.auctions, auction, session).await
     }
 
     /// One auction.
@@ -189,10 +187,11 @@ impl AuctionRepository {
         marketplace: &Address,
         auction_id: &U256,
     ) -> Result<Option<Auction>> {
-        Ok(self
-            .auctions
-            .find_one(doc! { "_id": Auction::id_for(chain_id, marketplace, auction_id) })
-            .await?)
+        find_by_id(
+            &self.auctions,
+            &Auction::id_for(chain_id, marketplace, auction_id),
+        )
+        .await
     }
 
     /// Live auctions ending soonest first; with `ending_before`, only those ending by then.
@@ -230,12 +229,7 @@ impl AuctionRepository {
 
     /// Records a bid; recording the same event twice changes nothing.
     pub async fn record_bid(&self, bid: &Bid, session: Option<&mut ClientSession>) -> Result<()> {
-        let action = self
-            .bids
-            .replace_one(doc! { "_id": &bid.id }, bid)
-            .upsert(true);
-        in_session!(action, session)?;
-        Ok(())
+        replace_by_id(&self.bids, bid, session).await
     }
 
     /// Bids of one auction, oldest first.
@@ -255,12 +249,8 @@ impl AuctionRepository {
         chain_id: u64,
         mut session: Option<&mut ClientSession>,
     ) -> Result<()> {
-        let action = self
-            .auctions
-            .delete_many(doc! { "chainId": chain_id as i64 });
-        in_session!(action, session.as_deref_mut())?;
-        let action = self.bids.delete_many(doc! { "chainId": chain_id as i64 });
-        in_session!(action, session)?;
+        clear_chain(&self.auctions, chain_id, session.as_deref_mut()).await?;
+        clear_chain(&self.bids, chain_id, session).await?;
         Ok(())
     }
 }

@@ -5,7 +5,7 @@
 //! Collection `contract_state`: `_id` = `{chainId}:{contract}`; shard key `{ _id: "hashed" }`
 //! (read by id).
 
-use super::{collect, create_indexes, index};
+use super::{Projection, collect, create_indexes, index};
 use crate::{codec, error::Result};
 use alloy::primitives::Address;
 use bson::{Document, doc};
@@ -48,7 +48,7 @@ pub struct ContractStateRepository {
 impl ContractStateRepository {
     pub(crate) fn new(db: &Database) -> Self {
         Self {
-            collection: db.collection("contract_state"),
+            collection: db.collection(ContractState::COLLECTION),
         }
     }
 

@@ -6,7 +6,10 @@
 //! proposal) and `delegates` (`_id` = `{chainId}:{token}:{account}`; shard key
 //! `{ chainId: 1, token: 1, account: 1 }`).
 
-use super::{Page, collect, create_indexes, in_session, index, page_size};
+use super::{
+    Page, Projection, clear_chain, collect, create_indexes, find_by_id, index, page_size,
+    replace_by_id,
+};
 use crate::{codec, error::Result};
 use alloy::primitives::{Address, B256, U256};
 use bson::doc;
@@ -158,7 +161,7 @@ pub struct ProposalRepository {
 impl ProposalRepository {
     pub(crate) fn new(db: &Database) -> Self {
         Self {
-            collection: db.collection("proposals"),
+            collection: db.collection(Proposal::COLLECTION),
         }
     }
 
@@ -187,12 +190,7 @@ impl ProposalRepository {
         proposal: &Proposal,
         session: Option<&mut ClientSession>,
     ) -> Result<()> {
-        let action = self
-            .collection
-            .replace_one(doc! { "_id": &proposal.id }, proposal)
-            .upsert(true);
-        in_session!(action, session)?;
-        Ok(())
+        replace_by_id(&self.collection, proposal, session).await
     }
 
     /// One proposal.
@@ -202,10 +200,11 @@ impl ProposalRepository {
         governor: &Address,
         proposal_id: &U256,
     ) -> Result<Option<Proposal>> {
-        Ok(self
-            .collection
-            .find_one(doc! { "_id": Proposal::id_for(chain_id, governor, proposal_id) })
-            .await?)
+        find_by_id(
+            &self.collection,
+            &Proposal::id_for(chain_id, governor, proposal_id),
+        )
+        .await
     }
 
     /// Proposals newest first, optionally in one state.
@@ -244,10 +243,7 @@ impl ProposalRepository {
 
     /// Deletes proposals of `chain_id` (before a rebuild).
     pub async fn clear(&self, chain_id: u64, session: Option<&mut ClientSession>) -> Result<()> {
-        let action = self
-            .collection
-            .delete_many(doc! { "chainId": chain_id as i64 });
-        in_session!(action, session)?;
+        clear_chain(&self.collection, chain_id, session).await?;
         Ok(())
     }
 }
@@ -296,7 +292,7 @@ pub struct VoteRepository {
 impl VoteRepository {
     pub(crate) fn new(db: &Database) -> Self {
         Self {
-            collection: db.collection("votes"),
+            collection: db.collection(Vote::COLLECTION),
         }
     }
 
@@ -321,12 +317,7 @@ impl VoteRepository {
 
     /// Records a vote (a voter votes once per proposal).
     pub async fn record(&self, vote: &Vote, session: Option<&mut ClientSession>) -> Result<()> {
-        let action = self
-            .collection
-            .replace_one(doc! { "_id": &vote.id }, vote)
-            .upsert(true);
-        in_session!(action, session)?;
-        Ok(())
+        replace_by_id(&self.collection, vote, session).await
     }
 
     /// Votes on one proposal, in order.
@@ -353,10 +344,7 @@ impl VoteRepository {
 
     /// Deletes votes of `chain_id` (before a rebuild).
     pub async fn clear(&self, chain_id: u64, session: Option<&mut ClientSession>) -> Result<()> {
-        let action = self
-            .collection
-            .delete_many(doc! { "chainId": chain_id as i64 });
-        in_session!(action, session)?;
+        clear_chain(&self.collection, chain_id, session).await?;
         Ok(())
     }
 }
@@ -406,7 +394,7 @@ pub struct DelegateRepository {
 impl DelegateRepository {
     pub(crate) fn new(db: &Database) -> Self {
         Self {
-            collection: db.collection("delegates"),
+            collection: db.collection(Delegate::COLLECTION),
         }
     }
 
@@ -428,12 +416,7 @@ impl DelegateRepository {
         delegate: &Delegate,
         session: Option<&mut ClientSession>,
     ) -> Result<()> {
-        let action = self
-            .collection
-            .replace_one(doc! { "_id": &delegate.id }, delegate)
-            .upsert(true);
-        in_session!(action, session)?;
-        Ok(())
+        replace_by_id(&self.collection, delegate, session).await
     }
 
     /// One account's record.
@@ -443,10 +426,11 @@ impl DelegateRepository {
         token: &Address,
         account: &Address,
     ) -> Result<Option<Delegate>> {
-        Ok(self
-            .collection
-            .find_one(doc! { "_id": Delegate::id_for(chain_id, token, account) })
-            .await?)
+        find_by_id(
+            &self.collection,
+            &Delegate::id_for(chain_id, token, account),
+        )
+        .await
     }
 
     /// Accounts with the most voting power.
@@ -464,10 +448,7 @@ impl DelegateRepository {
 
     /// Deletes records of `chain_id` (before a rebuild).
     pub async fn clear(&self, chain_id: u64, session: Option<&mut ClientSession>) -> Result<()> {
-        let action = self
-            .collection
-            .delete_many(doc! { "chainId": chain_id as i64 });
-        in_session!(action, session)?;
+        clear_chain(&self.collection, chain_id, session).await?;
         Ok(())
     }
 }

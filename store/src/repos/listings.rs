@@ -6,7 +6,8 @@
 //! The browse query (status + price or recency) is served by its own indexes.
 
 use super::{
-    Page, bad_cursor, collect, create_indexes, in_session, index, page_size, partial_index,
+    Page, Projection, bad_cursor, clear_chain, collect, create_indexes, find_by_id, index,
+    page_size, partial_index, replace_by_id,
 };
 use crate::{codec, error::Result};
 use alloy::primitives::{Address, U256};
@@ -140,7 +141,7 @@ pub struct ListingRepository {
 impl ListingRepository {
     pub(crate) fn new(db: &Database) -> Self {
         Self {
-            collection: db.collection("listings"),
+            collection: db.collection(Listing::COLLECTION),
         }
     }
 
@@ -186,12 +187,7 @@ impl ListingRepository {
         listing: &Listing,
         session: Option<&mut ClientSession>,
     ) -> Result<()> {
-        let action = self
-            .collection
-            .replace_one(doc! { "_id": &listing.id }, listing)
-            .upsert(true);
-        in_session!(action, session)?;
-        Ok(())
+        replace_by_id(&self.collection, listing, session).await
     }
 
     /// One listing.
@@ -201,10 +197,11 @@ impl ListingRepository {
         marketplace: &Address,
         listing_id: &U256,
     ) -> Result<Option<Listing>> {
-        Ok(self
-            .collection
-            .find_one(doc! { "_id": Listing::id_for(chain_id, marketplace, listing_id) })
-            .await?)
+        find_by_id(
+            &self.collection,
+            &Listing::id_for(chain_id, marketplace, listing_id),
+        )
+        .await
     }
 
     /// Active listings of one token (to mark them stale when the token moves).
@@ -291,10 +288,7 @@ impl ListingRepository {
 
     /// Deletes listings of `chain_id` (before a rebuild from raw events).
     pub async fn clear(&self, chain_id: u64, session: Option<&mut ClientSession>) -> Result<()> {
-        let action = self
-            .collection
-            .delete_many(doc! { "chainId": chain_id as i64 });
-        in_session!(action, session)?;
+        clear_chain(&self.collection, chain_id, session).await?;
         Ok(())
     }
 }

@@ -40,8 +40,9 @@ pub use sync::{BlockHeader, BlockRepository, Checkpoint, CheckpointRepository};
 pub use users::{Session, SessionRepository, SiweNonce, User, UserRepository};
 
 use crate::error::Result;
-use bson::Document;
+use bson::{Document, doc};
 use mongodb::{ClientSession, Collection, IndexModel, options::IndexOptions};
+use serde::{Serialize, de::DeserializeOwned};
 
 /// One page of results and the cursor for the next one.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +92,42 @@ pub(crate) async fn create_indexes<T: Send + Sync>(
     Ok(())
 }
 
+/// A projection document: a read model derived from chain events, stored whole under its `_id`.
+pub trait Projection:
+    Clone + PartialEq + Serialize + DeserializeOwned + Send + Sync + Unpin
+{
+    /// Collection name.
+    const COLLECTION: &'static str;
+    /// Document id (`_id`).
+    fn id(&self) -> &str;
+}
+
+macro_rules! projection {
+    ($($t:ty => $c:literal),* $(,)?) => {
+        $(impl Projection for $t {
+            const COLLECTION: &'static str = $c;
+            fn id(&self) -> &str {
+                &self.id
+            }
+        })*
+    };
+}
+
+projection!(
+    Nft => "nfts",
+    NftTransfer => "nft_transfers",
+    OperatorApproval => "nft_operator_approvals",
+    Listing => "listings",
+    Auction => "auctions",
+    Bid => "bids",
+    Offer => "offers",
+    Sale => "sales",
+    Proposal => "proposals",
+    Vote => "votes",
+    Delegate => "delegates",
+    ContractState => "contract_state",
+);
+
 /// Runs a driver action inside `session` when one is given.
 macro_rules! in_session {
     ($action:expr, $session:expr) => {
@@ -101,6 +138,39 @@ macro_rules! in_session {
     };
 }
 pub(crate) use in_session;
+
+/// Stores `value` whole under its id (insert or replace), inside `session` when one is given.
+pub(crate) async fn replace_by_id<T: Projection>(
+    collection: &Collection<T>,
+    value: &T,
+    session: Option<&mut ClientSession>,
+) -> Result<()> {
+    let action = collection
+        .replace_one(doc! { "_id": value.id() }, value)
+        .upsert(true);
+    in_session!(action, session)?;
+    Ok(())
+}
+
+/// The document with `_id` = `id`.
+pub(crate) async fn find_by_id<T>(collection: &Collection<T>, id: &str) -> Result<Option<T>>
+where
+    T: DeserializeOwned + Send + Sync,
+{
+    Ok(collection.find_one(doc! { "_id": id }).await?)
+}
+
+/// Deletes every document of `chain_id` (before a rebuild from raw events), inside `session`
+/// when one is given.
+pub(crate) async fn clear_chain<T: Send + Sync>(
+    collection: &Collection<T>,
+    chain_id: u64,
+    session: Option<&mut ClientSession>,
+) -> Result<()> {
+    let action = collection.delete_many(doc! { "chainId": chain_id as i64 });
+    in_session!(action, session)?;
+    Ok(())
+}
 
 /// Collects a cursor into a vector (with or without a session).
 pub(crate) async fn collect<T>(cursor: mongodb::Cursor<T>) -> Result<Vec<T>>

@@ -5,7 +5,10 @@
 //! `owner` index). Collection `nft_transfers`: `_id` = the event id; shard key
 //! `{ chainId: 1, contract: 1, tokenId: 1, blockNumber: 1 }` (history of one token).
 
-use super::{Page, collect, create_indexes, in_session, index, page_size};
+use super::{
+    Page, Projection, clear_chain, collect, create_indexes, find_by_id, index, page_size,
+    replace_by_id,
+};
 use crate::{codec, error::Result};
 use alloy::primitives::{Address, B256, U256};
 use bson::doc;
@@ -134,8 +137,8 @@ pub struct NftRepository {
 impl NftRepository {
     pub(crate) fn new(db: &Database) -> Self {
         Self {
-            nfts: db.collection("nfts"),
-            transfers: db.collection("nft_transfers"),
+            nfts: db.collection(Nft::COLLECTION),
+            transfers: db.collection(NftTransfer::COLLECTION),
         }
     }
 
@@ -169,12 +172,7 @@ impl NftRepository {
 
     /// Stores the NFT as given (insert or replace).
     pub async fn upsert(&self, nft: &Nft, session: Option<&mut ClientSession>) -> Result<()> {
-        let action = self
-            .nfts
-            .replace_one(doc! { "_id": &nft.id }, nft)
-            .upsert(true);
-        in_session!(action, session)?;
-        Ok(())
+        replace_by_id(&self.nfts, nft, session).await
     }
 
     /// One NFT.
@@ -184,10 +182,7 @@ impl NftRepository {
         contract: &Address,
         token_id: &U256,
     ) -> Result<Option<Nft>> {
-        Ok(self
-            .nfts
-            .find_one(doc! { "_id": Nft::id_for(chain_id, contract, token_id) })
-            .await?)
+        find_by_id(&self.nfts, &Nft::id_for(chain_id, contract, token_id)).await
     }
 
     /// NFTs owned by `owner`, in id order, `limit` per page after `cursor`.
@@ -235,12 +230,7 @@ impl NftRepository {
         transfer: &NftTransfer,
         session: Option<&mut ClientSession>,
     ) -> Result<()> {
-        let action = self
-            .transfers
-            .replace_one(doc! { "_id": &transfer.id }, transfer)
-            .upsert(true);
-        in_session!(action, session)?;
-        Ok(())
+        replace_by_id(&self.transfers, transfer, session).await
     }
 
     /// Transfer history of one token, oldest first.
@@ -264,12 +254,8 @@ impl NftRepository {
         chain_id: u64,
         mut session: Option<&mut ClientSession>,
     ) -> Result<()> {
-        let action = self.nfts.delete_many(doc! { "chainId": chain_id as i64 });
-        in_session!(action, session.as_deref_mut())?;
-        let action = self
-            .transfers
-            .delete_many(doc! { "chainId": chain_id as i64 });
-        in_session!(action, session)?;
+        clear_chain(&self.nfts, chain_id, session.as_deref_mut()).await?;
+        clear_chain(&self.transfers, chain_id, session).await?;
         Ok(())
     }
 }

@@ -3,7 +3,10 @@
 //! Collection `offers`: `_id` = `{chainId}:{marketplace}:{offerId}`; shard key
 //! `{ chainId: 1, nft: 1, tokenId: 1 }` (offers of a token; by-buyer pages use their own index).
 
-use super::{collect, create_indexes, in_session, index, partial_index};
+use super::{
+    Projection, clear_chain, collect, create_indexes, find_by_id, index, partial_index,
+    replace_by_id,
+};
 use crate::{codec, error::Result};
 use alloy::primitives::{Address, U256};
 use bson::doc;
@@ -95,7 +98,7 @@ pub struct OfferRepository {
 impl OfferRepository {
     pub(crate) fn new(db: &Database) -> Self {
         Self {
-            collection: db.collection("offers"),
+            collection: db.collection(Offer::COLLECTION),
         }
     }
 
@@ -127,12 +130,7 @@ impl OfferRepository {
 
     /// Stores the offer as given.
     pub async fn upsert(&self, offer: &Offer, session: Option<&mut ClientSession>) -> Result<()> {
-        let action = self
-            .collection
-            .replace_one(doc! { "_id": &offer.id }, offer)
-            .upsert(true);
-        in_session!(action, session)?;
-        Ok(())
+        replace_by_id(&self.collection, offer, session).await
     }
 
     /// One offer.
@@ -142,10 +140,11 @@ impl OfferRepository {
         marketplace: &Address,
         offer_id: &U256,
     ) -> Result<Option<Offer>> {
-        Ok(self
-            .collection
-            .find_one(doc! { "_id": Offer::id_for(chain_id, marketplace, offer_id) })
-            .await?)
+        find_by_id(
+            &self.collection,
+            &Offer::id_for(chain_id, marketplace, offer_id),
+        )
+        .await
     }
 
     /// Offers on one token, highest first; `status` narrows them.
@@ -191,10 +190,7 @@ impl OfferRepository {
 
     /// Deletes offers of `chain_id` (before a rebuild from raw events).
     pub async fn clear(&self, chain_id: u64, session: Option<&mut ClientSession>) -> Result<()> {
-        let action = self
-            .collection
-            .delete_many(doc! { "chainId": chain_id as i64 });
-        in_session!(action, session)?;
+        clear_chain(&self.collection, chain_id, session).await?;
         Ok(())
     }
 }

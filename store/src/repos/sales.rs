@@ -3,7 +3,7 @@
 //! Collection `sales`: `_id` = the `Sale` event id; shard key `{ chainId: 1, nft: 1, timestamp: 1 }`
 //! (collection stats and token history both filter on the NFT contract and time).
 
-use super::{collect, create_indexes, in_session, index};
+use super::{Projection, clear_chain, collect, create_indexes, index, replace_by_id};
 use crate::{codec, error::Result};
 use alloy::primitives::{Address, B256, U256};
 use bson::doc;
@@ -81,7 +81,7 @@ pub struct SaleRepository {
 impl SaleRepository {
     pub(crate) fn new(db: &Database) -> Self {
         Self {
-            collection: db.collection("sales"),
+            collection: db.collection(Sale::COLLECTION),
         }
     }
 
@@ -111,12 +111,7 @@ impl SaleRepository {
 
     /// Records a sale; recording the same event twice changes nothing.
     pub async fn record(&self, sale: &Sale, session: Option<&mut ClientSession>) -> Result<()> {
-        let action = self
-            .collection
-            .replace_one(doc! { "_id": &sale.id }, sale)
-            .upsert(true);
-        in_session!(action, session)?;
-        Ok(())
+        replace_by_id(&self.collection, sale, session).await
     }
 
     /// Sales of one token, newest first.
@@ -171,10 +166,7 @@ impl SaleRepository {
 
     /// Deletes sales of `chain_id` (before a rebuild from raw events).
     pub async fn clear(&self, chain_id: u64, session: Option<&mut ClientSession>) -> Result<()> {
-        let action = self
-            .collection
-            .delete_many(doc! { "chainId": chain_id as i64 });
-        in_session!(action, session)?;
+        clear_chain(&self.collection, chain_id, session).await?;
         Ok(())
     }
 }
