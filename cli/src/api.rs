@@ -1,10 +1,12 @@
 //! `nest api`: the HTTP API as its own process.
 
+use alloy::primitives::Address;
 use clap::Args;
 use eyre::bail;
 use nest_api::{ApiConfig, AppState};
 use nest_chain::{DeploymentManifest, NestAddresses, ProjectLayout, http_provider};
 use nest_keys::{NestSigner, SecretString, TokenSigner};
+use nest_relayer::{RelayChain, RelayIntake, RelayerConfig};
 use nest_store::{Store, StoreConfig};
 use std::{net::SocketAddr, path::PathBuf};
 use tracing::{info, warn};
@@ -28,6 +30,15 @@ pub(crate) struct ApiArgs {
     /// Redis for the shared cache, rate limits and change notices (NEST_REDIS_URL).
     #[arg(long, env = "NEST_REDIS_URL")]
     redis_url: Option<String>,
+    /// Relayer accounts (comma-separated addresses) whose funds pay for gasless requests: when
+    /// given, the api also serves the relay intake (POST /v1/relay, GET /v1/relay/{id}) on its
+    /// own origin, and `nest relayer` (same store) submits what it accepts.
+    #[arg(long, env = "NEST_RELAY_ACCOUNTS", value_delimiter = ',')]
+    relay_accounts: Vec<Address>,
+    /// Fee cap, gwei per gas, the intake checks the relayer accounts' funds against (as
+    /// `nest relayer`'s).
+    #[arg(long, env = "NEST_RELAYER_MAX_FEE_GWEI", default_value_t = 500)]
+    relay_max_fee_gwei: u64,
 }
 
 /// The key that signs session tokens: `NEST_SESSION_KEY` (hex), else an ephemeral one.
@@ -66,6 +77,16 @@ pub(crate) async fn run(args: ApiArgs) -> eyre::Result<()> {
     let manifest = DeploymentManifest::load(&manifest_path)?
         .ok_or_else(|| eyre::eyre!("no deployment manifest at {}", manifest_path.display()))?;
     let store = Store::connect(store_config).await?;
+    let relay = if args.relay_accounts.is_empty() {
+        None
+    } else {
+        let mut config = RelayerConfig::new(chain_id, NestAddresses::from_manifest(&manifest)?);
+        config.max_fee_per_gas = u128::from(args.relay_max_fee_gwei) * nest_relayer::config::GWEI;
+        let chain = RelayChain::connect(config, http_provider(&args.rpc_url, None)?).await?;
+        let intake = RelayIntake::new(chain, store.clone(), args.relay_accounts.clone()).await?;
+        info!(accounts = ?args.relay_accounts, "serving the relay intake");
+        Some(nest_relayer::router(intake))
+    };
     let state = AppState::new(
         api_config(&manifest, &args.origin)?,
         store,
@@ -76,7 +97,7 @@ pub(crate) async fn run(args: ApiArgs) -> eyre::Result<()> {
     .await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     info!(listen = %args.listen, "api listening");
-    nest_api::serve(listener, nest_api::router(state, None), async {
+    nest_api::serve(listener, nest_api::router(state, relay), async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;

@@ -280,3 +280,92 @@ fn indexer_runs_reports_status_and_reindexes_from_raw_events() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("NEST_MONGODB_URI"));
 }
+
+/// One HTTP/1.1 request over a fresh connection; returns the status and the body.
+fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept-Language: ja\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn api_serves_the_relay_intake_when_given_relayer_accounts() {
+    let state = tempfile::tempdir().expect("tmp");
+    let anvil = nest_chain::AnvilNode::spawn(
+        &nest_chain::ProjectLayout::new(root())
+            .expect("layout")
+            .anvil_binary(),
+        &nest_chain::AnvilOptions::default(),
+    )
+    .expect("anvil");
+    let url = anvil.endpoint().to_string();
+    let manifest = state.path().join("manifest.json");
+    let deployed = nest(state.path())
+        .args(["deploy", "--dev", "--rpc-url", &url, "--manifest"])
+        .arg(&manifest)
+        .output()
+        .expect("deploy");
+    assert!(
+        deployed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&deployed.stderr)
+    );
+    let store_uri = nest_store::testing::test_server_uri().expect("store server");
+    let relayer_account = anvil.addresses()[9].to_string();
+    let api = |relay: bool| {
+        let port = nest_chain::anvil::free_port().expect("port");
+        let mut cmd = nest(state.path());
+        cmd.env("NEST_MONGODB_URI", &store_uri)
+            .env(
+                "NEST_MONGODB_DATABASE",
+                format!("cli_api_{}", std::process::id()),
+            )
+            .args(["api", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--rpc-url", &url, "--manifest"])
+            .arg(&manifest)
+            .stdout(Stdio::null());
+        if relay {
+            cmd.args(["--relay-accounts", &relayer_account]);
+        }
+        let child = cmd.spawn().expect("api starts");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !listening(port) {
+            assert!(Instant::now() < deadline, "api listening");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        (child, port)
+    };
+
+    let (mut with_relay, port) = api(true);
+    // Mounted: a malformed request is refused by the intake, with its code, translated.
+    let (status, body) = http(port, "POST", "/v1/relay", "{");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("relay.malformed"), "{body}");
+    let (status, body) = http(port, "GET", "/v1/relay/0x00", "");
+    assert!((400..500).contains(&status), "{status} {body}");
+    let _ = with_relay.kill();
+    let _ = with_relay.wait();
+
+    let (mut without, port) = api(false);
+    let (status, _) = http(port, "POST", "/v1/relay", "{");
+    assert_eq!(status, 404, "no relay accounts, no intake");
+    let _ = without.kill();
+    let _ = without.wait();
+}
