@@ -5,7 +5,7 @@ use clap::Args;
 use eyre::bail;
 use nest_api::{ApiConfig, AppState};
 use nest_chain::{DeploymentManifest, NestAddresses, ProjectLayout, http_provider};
-use nest_keys::{NestSigner, SecretString, TokenSigner};
+use nest_keys::{NestSigner, SecretString, SignerConfig, TokenSigner};
 use nest_relayer::{RelayChain, RelayIntake, RelayerConfig};
 use nest_store::{Store, StoreConfig};
 use std::{net::SocketAddr, path::PathBuf};
@@ -41,18 +41,31 @@ pub(crate) struct ApiArgs {
     relay_max_fee_gwei: u64,
 }
 
-/// The key that signs session tokens: `NEST_SESSION_KEY` (hex), else an ephemeral one.
-pub(crate) fn session_tokens() -> eyre::Result<TokenSigner> {
-    let signer = match std::env::var("NEST_SESSION_KEY") {
-        Ok(hex) => NestSigner::from_private_key(&SecretString::from(hex))?,
-        Err(_) => {
-            warn!(
-                "NEST_SESSION_KEY is not set: session tokens are signed by an ephemeral key (they end with this process, and other instances cannot verify them)"
-            );
-            NestSigner::from_local(alloy::signers::local::PrivateKeySigner::random())
-        }
-    };
-    Ok(TokenSigner::new(signer))
+/// The key that signs session tokens: `NEST_SESSION_KEY` (hex); else the service signer
+/// configured by `NEST_SIGNER` (a KMS or HSM key every instance shares without holding it);
+/// else an ephemeral key.
+pub(crate) async fn session_tokens() -> eyre::Result<TokenSigner> {
+    Ok(TokenSigner::new(
+        session_signer(|name| std::env::var(name).ok()).await?,
+    ))
+}
+
+/// [`session_tokens`]' key, from the variables `get` returns.
+async fn session_signer(get: impl Fn(&str) -> Option<String>) -> eyre::Result<NestSigner> {
+    if let Some(hex) = get("NEST_SESSION_KEY").filter(|v| !v.trim().is_empty()) {
+        return Ok(NestSigner::from_private_key(&SecretString::from(hex))?);
+    }
+    if let Some(config) = SignerConfig::from_lookup(&get)? {
+        let signer = NestSigner::from_config(&config).await?;
+        info!(backend = config.backend(), address = %signer.address(), "session tokens signed by the service signer");
+        return Ok(signer);
+    }
+    warn!(
+        "neither NEST_SESSION_KEY nor NEST_SIGNER is set: session tokens are signed by an ephemeral key (they end with this process, and other instances cannot verify them)"
+    );
+    Ok(NestSigner::from_local(
+        alloy::signers::local::PrivateKeySigner::random(),
+    ))
 }
 
 /// The addresses of a manifest, for the api.
@@ -90,7 +103,7 @@ pub(crate) async fn run(args: ApiArgs) -> eyre::Result<()> {
     let state = AppState::new(
         api_config(&manifest, &args.origin)?,
         store,
-        session_tokens()?,
+        session_tokens().await?,
         args.redis_url.as_deref(),
         Some(provider),
     )
@@ -102,4 +115,49 @@ pub(crate) async fn run(args: ApiArgs) -> eyre::Result<()> {
     })
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
+    async fn signer_for(vars: &[(&str, &str)]) -> eyre::Result<NestSigner> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        session_signer(|name| vars.get(name).cloned()).await
+    }
+
+    #[tokio::test]
+    async fn session_tokens_use_the_session_key_then_the_service_signer_then_an_ephemeral_key() {
+        let expected = NestSigner::from_private_key(&SecretString::from(KEY.to_string()))
+            .expect("key")
+            .address();
+        let by_key = signer_for(&[("NEST_SESSION_KEY", KEY)]).await.expect("key");
+        assert_eq!(by_key.address(), expected);
+        // The service signer (here a local key; KMS and HSM keys come the same way).
+        let by_signer = signer_for(&[("NEST_SIGNER", "local"), ("NEST_SIGNER_KEY", KEY)])
+            .await
+            .expect("signer");
+        assert_eq!(by_signer.address(), expected);
+        // The session key wins over the service signer.
+        let other = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+        let both = signer_for(&[
+            ("NEST_SESSION_KEY", other),
+            ("NEST_SIGNER", "local"),
+            ("NEST_SIGNER_KEY", KEY),
+        ])
+        .await
+        .expect("both");
+        assert_ne!(both.address(), expected);
+        let first = signer_for(&[]).await.expect("ephemeral");
+        let second = signer_for(&[]).await.expect("ephemeral");
+        assert_ne!(first.address(), second.address());
+        // A broken service signer configuration is an error, not a silent ephemeral key.
+        assert!(signer_for(&[("NEST_SIGNER", "pkcs11")]).await.is_err());
+    }
 }

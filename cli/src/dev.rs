@@ -165,7 +165,7 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     let api_state = nest_api::AppState::new(
         crate::api::api_config(&report.manifest, &origin)?,
         store.clone(),
-        crate::api::session_tokens()?,
+        crate::api::session_tokens().await?,
         std::env::var("NEST_REDIS_URL").ok().as_deref(),
         Some(http_provider(&url, None)?),
     )
