@@ -56,7 +56,8 @@ async fn session_signer(get: impl Fn(&str) -> Option<String>) -> eyre::Result<Ne
         return Ok(NestSigner::from_private_key(&SecretString::from(hex))?);
     }
     if let Some(config) = SignerConfig::from_lookup(&get)? {
-        let signer = NestSigner::from_config(&config).await?;
+        // Boxed: the KMS backends' futures are deep, and this one sits inside `nest dev`'s.
+        let signer = Box::pin(NestSigner::from_config(&config)).await?;
         info!(backend = config.backend(), address = %signer.address(), "session tokens signed by the service signer");
         return Ok(signer);
     }
