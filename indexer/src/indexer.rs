@@ -1,6 +1,9 @@
-//! The indexer service: backfill with `eth_getLogs` over adaptive ranges, then follow new
-//! blocks one by one with reorg detection; every batch is one store transaction holding the raw
-//! events, the projection changes, the undo records and the checkpoint.
+//! The indexer service: backfill with `eth_getLogs` over adaptive ranges (a fetch → decode →
+//! write pipeline), then follow new blocks one by one with reorg detection. Every batch is one
+//! store transaction holding the projection changes, the undo records, the header and the
+//! checkpoint (moved by compare-and-set), plus the raw events for followed blocks; a backfill
+//! batch's raw events are written beside it and acknowledged before it commits (see
+//! [`RawEvents`]).
 
 use crate::{
     decode::{Decoded, IndexedLog, LogDecoder},
