@@ -248,7 +248,8 @@ impl Indexer {
     /// whole blocks, which feeds the writer; while chunk N is being written, chunk N+1 is
     /// fetched and decoded. Each chunk's raw events go in over their own connection while its
     /// projection transaction runs; the transaction moves the checkpoint only once they are
-    /// stored (see [`RawEvents::Final`]).
+    /// stored (a crash in between leaves raw events above the checkpoint, which the next run
+    /// writes again identically).
     pub async fn backfill(&self, until: Option<u64>) -> Result<BackfillStats> {
         let head = self.reader.head().await?;
         let mut target = head
