@@ -1,6 +1,7 @@
 //! The indexer is killed with SIGKILL at random points of a backfill, 10 times, and still ends
-//! with exactly the store contents of an uninterrupted run; a reorg that removes a sale and
-//! reorders bids leaves projections equal to a fresh index of the new chain.
+//! with exactly the store contents of an uninterrupted run; so does a backfill whose RPC
+//! connections keep breaking, and two indexers racing on one stream; a reorg that removes a sale
+//! and reorders bids leaves projections equal to a fresh index of the new chain.
 
 mod common;
 
@@ -210,6 +211,39 @@ async fn sigkill_during_backfill_ten_times_ends_with_the_same_store_contents() {
         reference.events().count(31337).await.expect("count") as usize
             >= TOKENS_PER_TX * MINT_TXS * 3
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rpc_connections_failing_mid_backfill_are_retried_and_no_block_is_skipped() {
+    let chain = busy_chain().await;
+    let mut config = chain.indexer_config();
+    small_batches(&mut config);
+    let reference = store("flaky_reference").await;
+    chain
+        .indexer(&reference, config.clone())
+        .await
+        .backfill(None)
+        .await
+        .expect("direct run");
+
+    let proxy = FlakyProxy::start(&chain.node.endpoint()).await;
+    let flaky = store("flaky").await;
+    let provider = nest_chain::http_provider(&proxy.url, None).expect("provider");
+    let indexer = Indexer::new(config, flaky.clone(), provider)
+        .await
+        .expect("indexer through the proxy");
+    indexer
+        .backfill(None)
+        .await
+        .expect("backfill despite faults");
+    assert!(
+        proxy.faults() >= 10,
+        "the proxy broke connections: {}",
+        proxy.faults()
+    );
+    eprintln!("connections broken by the proxy: {}", proxy.faults());
+    assert_eq!(digest(&flaky).await, digest(&reference).await);
+    assert_same_contents(&flaky, &reference).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

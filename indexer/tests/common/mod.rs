@@ -187,3 +187,87 @@ pub async fn assert_same_contents(a: &Store, b: &Store) {
         }
     }
 }
+
+/// A TCP proxy in front of the node that breaks connections: every fourth one is closed at
+/// once, and every other one is cut in the middle of a response after a byte budget (60 to
+/// 300 KB), so RPC calls keep failing in flight throughout a run.
+pub struct FlakyProxy {
+    pub url: url::Url,
+    faults: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FlakyProxy {
+    pub async fn start(target: &url::Url) -> Self {
+        use std::sync::atomic::Ordering;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let target = format!(
+            "{}:{}",
+            target.host_str().expect("host"),
+            target.port().expect("port")
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/", listener.local_addr().expect("addr"))
+            .parse()
+            .expect("url");
+        let faults = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = faults.clone();
+        let task = tokio::spawn(async move {
+            let mut n: u64 = 0;
+            while let Ok((inbound, _)) = listener.accept().await {
+                n += 1;
+                if n.is_multiple_of(4) {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    drop(inbound);
+                    continue;
+                }
+                let budget = 60_000 + (n.wrapping_mul(7_919) % 240_000) as usize;
+                let target = target.clone();
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let Ok(outbound) = tokio::net::TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    let (mut client_read, mut client_write) = inbound.into_split();
+                    let (mut node_read, mut node_write) = outbound.into_split();
+                    let up = tokio::io::copy(&mut client_read, &mut node_write);
+                    let down = async {
+                        let mut buf = [0u8; 8192];
+                        let mut sent = 0usize;
+                        loop {
+                            let read = node_read.read(&mut buf).await?;
+                            if read == 0 {
+                                return Ok::<_, std::io::Error>(());
+                            }
+                            if sent + read > budget {
+                                client_write.write_all(&buf[..budget - sent]).await?;
+                                counter.fetch_add(1, Ordering::Relaxed);
+                                return Ok(());
+                            }
+                            client_write.write_all(&buf[..read]).await?;
+                            sent += read;
+                        }
+                    };
+                    tokio::select! {
+                        _ = up => {}
+                        _ = down => {}
+                    }
+                });
+            }
+        });
+        Self { url, faults, task }
+    }
+
+    /// Connections broken so far.
+    pub fn faults(&self) -> u64 {
+        self.faults.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for FlakyProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
