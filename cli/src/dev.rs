@@ -10,6 +10,9 @@ use nest_indexer::Indexer;
 use nest_store::{LocalStoreServer, Store, StoreConfig};
 use tracing::info;
 
+/// How often the governance keeper looks for proposals to queue or execute.
+const KEEPER_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Arguments of `nest dev`.
 #[derive(Debug, Args)]
 pub(crate) struct DevArgs {
@@ -196,8 +199,22 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
         vec![nest_keys::NestSigner::from_local(relay_account)],
     )
     .await?;
+    // The governance keeper: passed proposals are queued and executed through the relayer.
+    let keeper = nest_relayer::GovernanceKeeper::new(
+        relay_chain.clone(),
+        store.clone(),
+        submitter.addresses(),
+    )?;
     let intake =
         nest_relayer::RelayIntake::new(relay_chain, store.clone(), submitter.addresses()).await?;
+    let (stop_keeper, keeper_stopped) = tokio::sync::oneshot::channel::<()>();
+    let keeper_task = tokio::spawn(async move {
+        keeper
+            .run(KEEPER_INTERVAL, async {
+                let _ = keeper_stopped.await;
+            })
+            .await
+    });
     let (stop_relayer, relayer_stopped) = tokio::sync::oneshot::channel::<()>();
     let relayer_task = tokio::spawn(async move {
         submitter
@@ -217,6 +234,8 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
         keys.len() - 1
     );
     if args.exit_after_start {
+        let _ = stop_keeper.send(());
+        let _ = keeper_task.await;
         let _ = stop_relayer.send(());
         let _ = relayer_task.await;
         return Ok(());
@@ -235,6 +254,8 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     let _ = stop_indexer.send(());
     let _ = stop_api.send(());
     let _ = api_task.await;
+    let _ = stop_keeper.send(());
+    let _ = keeper_task.await;
     let _ = stop_relayer.send(());
     match relayer_task.await {
         Ok(Err(e)) => tracing::warn!(error = %e, "relayer stopped with an error"),

@@ -4,7 +4,7 @@ use clap::Args;
 use eyre::{WrapErr, bail};
 use nest_chain::{DeploymentManifest, NestAddresses, ProjectLayout, http_provider};
 use nest_keys::{NestSigner, SignerConfig};
-use nest_relayer::{RelayChain, RelayIntake, RelaySubmitter, RelayerConfig};
+use nest_relayer::{GovernanceKeeper, RelayChain, RelayIntake, RelaySubmitter, RelayerConfig};
 use nest_store::{Store, StoreConfig};
 use std::{net::SocketAddr, path::PathBuf};
 use tracing::info;
@@ -37,6 +37,10 @@ pub(crate) struct RelayerArgs {
     /// Fee cap, gwei per gas.
     #[arg(long, env = "NEST_RELAYER_MAX_FEE_GWEI", default_value_t = 500)]
     max_fee_gwei: u64,
+    /// Seconds between the governance keeper's passes (queue and execute passed proposals,
+    /// read from the indexer's projection in the store); 0 turns the keeper off.
+    #[arg(long, env = "NEST_KEEPER_INTERVAL_SECS", default_value_t = 5)]
+    keeper_interval_secs: u64,
 }
 
 /// The relayer accounts: the file's signer configurations, else the one from `NEST_SIGNER*`.
@@ -91,6 +95,7 @@ pub(crate) async fn run(args: RelayerArgs) -> eyre::Result<()> {
     let store = Store::connect(store_config).await?;
     let chain = RelayChain::connect(config, provider).await?;
     let submitter = RelaySubmitter::new(chain.clone(), store.clone(), signers).await?;
+    let (chain_for_keeper, store_for_keeper) = (chain.clone(), store.clone());
     info!(accounts = ?submitter.addresses(), "relayer accounts ready");
 
     let server = match args.listen {
@@ -110,11 +115,27 @@ pub(crate) async fn run(args: RelayerArgs) -> eyre::Result<()> {
         }
         None => None,
     };
-    submitter
-        .run(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let keeper = match args.keeper_interval_secs {
+        0 => None,
+        secs => Some((
+            GovernanceKeeper::new(chain_for_keeper, store_for_keeper, submitter.addresses())?,
+            std::time::Duration::from_secs(secs),
+        )),
+    };
+    let keep = async {
+        if let Some((keeper, interval)) = &keeper {
+            keeper
+                .run(*interval, async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await;
+        }
+    };
+    let submit = submitter.run(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    let ((), submitted) = tokio::join!(keep, submit);
+    submitted?;
     if let Some(server) = server {
         server.await??;
     }

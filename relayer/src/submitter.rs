@@ -850,7 +850,7 @@ impl Lane {
                     forward_execute_calldata(&request),
                 ))
             }
-            RelayJobKind::Vote | RelayJobKind::Delegate => {
+            RelayJobKind::Vote | RelayJobKind::Delegate | RelayJobKind::Governance => {
                 let data: Bytes = job.data.parse().map_err(|e| {
                     RelayerError::Config(format!("job {}: stored call data: {e}", job.id))
                 })?;

@@ -72,6 +72,8 @@ pub enum RelayJobKind {
     Vote,
     /// A token `delegateBySig`, sent to the token directly.
     Delegate,
+    /// A governor `queue` or `execute` of a passed proposal, sent by the governance keeper.
+    Governance,
 }
 
 impl RelayJobKind {
@@ -81,6 +83,7 @@ impl RelayJobKind {
             Self::Forward => "forward",
             Self::Vote => "vote",
             Self::Delegate => "delegate",
+            Self::Governance => "governance",
         }
     }
 }
