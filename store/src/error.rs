@@ -6,6 +6,8 @@ use mongodb::error::{ErrorKind, WriteFailure};
 const DUPLICATE_KEY: i32 = 11000;
 /// Server error code for a write conflict inside a transaction.
 const WRITE_CONFLICT: i32 = 112;
+/// Server error code: the transaction no longer exists (ended by the server or killed).
+const NO_SUCH_TRANSACTION: i32 = 251;
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -110,7 +112,14 @@ pub(crate) fn is_transient(e: &mongodb::error::Error) -> bool {
         return true;
     }
     match e.kind.as_ref() {
-        ErrorKind::Command(c) => c.code == WRITE_CONFLICT,
+        // A transaction the server ended under us (reaped after its lifetime limit, or killed
+        // by an operator's killAllSessions) is retried from the start: NoSuchTransaction on
+        // MongoDB, "transaction already closed" on the local server (which labels neither).
+        ErrorKind::Command(c) => {
+            c.code == WRITE_CONFLICT
+                || c.code == NO_SUCH_TRANSACTION
+                || c.message.contains("transaction already closed")
+        }
         ErrorKind::Io(_)
         | ErrorKind::ConnectionPoolCleared { .. }
         | ErrorKind::ServerSelection { .. } => true,
