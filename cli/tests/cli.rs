@@ -197,8 +197,9 @@ fn deploy_without_a_key_or_a_node_says_what_is_missing() {
     assert!(String::from_utf8_lossy(&unreachable.stderr).contains("cannot reach the node"));
 }
 
-#[test]
-fn indexer_runs_reports_status_and_reindexes_from_raw_events() {
+/// A fresh anvil with the contracts deployed by `nest deploy --dev`: the state folder, the
+/// node, its URL and the manifest path.
+fn deployed_by_the_binary() -> (tempfile::TempDir, nest_chain::AnvilNode, String, PathBuf) {
     let state = tempfile::tempdir().expect("tmp");
     let anvil = nest_chain::AnvilNode::spawn(
         &nest_chain::ProjectLayout::new(root())
@@ -219,6 +220,12 @@ fn indexer_runs_reports_status_and_reindexes_from_raw_events() {
         "{}",
         String::from_utf8_lossy(&deployed.stderr)
     );
+    (state, anvil, url, manifest)
+}
+
+#[test]
+fn indexer_runs_reports_status_and_reindexes_from_raw_events() {
+    let (state, _anvil, url, manifest) = deployed_by_the_binary();
     let store_uri = nest_store::testing::test_server_uri().expect("store server");
     let indexer = |args: &[&str]| {
         let mut cmd = nest(state.path());
@@ -307,26 +314,7 @@ fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
 
 #[test]
 fn api_serves_the_relay_intake_when_given_relayer_accounts() {
-    let state = tempfile::tempdir().expect("tmp");
-    let anvil = nest_chain::AnvilNode::spawn(
-        &nest_chain::ProjectLayout::new(root())
-            .expect("layout")
-            .anvil_binary(),
-        &nest_chain::AnvilOptions::default(),
-    )
-    .expect("anvil");
-    let url = anvil.endpoint().to_string();
-    let manifest = state.path().join("manifest.json");
-    let deployed = nest(state.path())
-        .args(["deploy", "--dev", "--rpc-url", &url, "--manifest"])
-        .arg(&manifest)
-        .output()
-        .expect("deploy");
-    assert!(
-        deployed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&deployed.stderr)
-    );
+    let (state, anvil, url, manifest) = deployed_by_the_binary();
     let store_uri = nest_store::testing::test_server_uri().expect("store server");
     let relayer_account = anvil.addresses()[9].to_string();
     let api = |relay: bool| {
