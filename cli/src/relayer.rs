@@ -95,8 +95,14 @@ pub(crate) async fn run(args: RelayerArgs) -> eyre::Result<()> {
     let store = Store::connect(store_config).await?;
     let chain = RelayChain::connect(config, provider).await?;
     let submitter = RelaySubmitter::new(chain.clone(), store.clone(), signers).await?;
-    let (chain_for_keeper, store_for_keeper) = (chain.clone(), store.clone());
     info!(accounts = ?submitter.addresses(), "relayer accounts ready");
+    let keeper = match args.keeper_interval_secs {
+        0 => None,
+        secs => Some((
+            GovernanceKeeper::new(chain.clone(), store.clone(), submitter.addresses())?,
+            std::time::Duration::from_secs(secs),
+        )),
+    };
 
     let server = match args.listen {
         Some(addr) => {
@@ -114,13 +120,6 @@ pub(crate) async fn run(args: RelayerArgs) -> eyre::Result<()> {
             }))
         }
         None => None,
-    };
-    let keeper = match args.keeper_interval_secs {
-        0 => None,
-        secs => Some((
-            GovernanceKeeper::new(chain_for_keeper, store_for_keeper, submitter.addresses())?,
-            std::time::Duration::from_secs(secs),
-        )),
     };
     let keep = async {
         if let Some((keeper, interval)) = &keeper {
