@@ -190,7 +190,11 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
         .last()
         .cloned()
         .ok_or_else(|| eyre::eyre!("anvil has no dev accounts"))?;
-    let relay_config = nest_relayer::RelayerConfig::new(deployer.chain_id(), addresses);
+    let mut relay_config = nest_relayer::RelayerConfig::new(deployer.chain_id(), addresses);
+    // Receipts are tracked from anvil's new-head notifications, as the indexer follows them;
+    // anvil mines only when transactions come, so a stuck one is not left waiting for blocks.
+    relay_config.ws_url = nest_rpc::ws_url_for(&url);
+    relay_config.stuck_after = std::time::Duration::from_secs(5);
     let relay_chain =
         nest_relayer::RelayChain::connect(relay_config, http_provider(&url, None)?).await?;
     let submitter = nest_relayer::RelaySubmitter::new(

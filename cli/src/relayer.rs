@@ -34,6 +34,18 @@ pub(crate) struct RelayerArgs {
     /// Blocks on top of a job's block before it is confirmed.
     #[arg(long, env = "NEST_RELAYER_CONFIRMATIONS", default_value_t = 2)]
     confirmations: u64,
+    /// WebSocket endpoint for new-head notifications, so receipts are looked for as soon as a
+    /// block arrives (default: the RPC URL with ws/wss; the relayer polls when the node offers
+    /// none).
+    #[arg(long, env = "NEST_WS_URL")]
+    ws_url: Option<Url>,
+    /// Poll for new heads instead of subscribing.
+    #[arg(long)]
+    poll: bool,
+    /// Seconds after which a transaction not mined is replaced with higher fees, even when no
+    /// block came (idle chains); blocks count too (3 by default).
+    #[arg(long, env = "NEST_RELAYER_STUCK_AFTER_SECS", default_value_t = 30)]
+    stuck_after_secs: u64,
     /// Fee cap, gwei per gas.
     #[arg(long, env = "NEST_RELAYER_MAX_FEE_GWEI", default_value_t = 500)]
     max_fee_gwei: u64,
@@ -87,6 +99,12 @@ pub(crate) async fn run(args: RelayerArgs) -> eyre::Result<()> {
         .ok_or_else(|| eyre::eyre!("no deployment manifest at {}", manifest_path.display()))?;
     let mut config = RelayerConfig::new(chain_id, NestAddresses::from_manifest(&manifest)?);
     config.confirmations = args.confirmations;
+    config.stuck_after = std::time::Duration::from_secs(args.stuck_after_secs.max(1));
+    config.ws_url = match (args.poll, args.ws_url.clone()) {
+        (true, _) => None,
+        (false, Some(url)) => Some(url),
+        (false, None) => nest_rpc::ws_url_for(&rpc_url),
+    };
     config.max_fee_per_gas = u128::from(args.max_fee_gwei) * nest_relayer::config::GWEI;
     if let Some(id) = args.instance_id.clone() {
         config.instance_id = id;

@@ -8,7 +8,6 @@
 use crate::{
     decode::{Decoded, IndexedLog, LogDecoder},
     error::{IndexerError, Result},
-    heads::{HeadSource, HeadWatch},
     project::{ChangeNotice, PROJECTION_COLLECTIONS, Projector},
     rpc::ChainReader,
 };
@@ -16,6 +15,7 @@ use alloy::{primitives::B256, providers::DynProvider, rpc::types::Log};
 use bson::doc;
 use futures_util::{FutureExt, StreamExt, stream};
 use nest_chain::NestAddresses;
+use nest_rpc::{HeadSource, HeadWatch};
 use nest_store::{
     BlockHeader, ChainEvent, Checkpoint, DeadLetter, Store, StoreError, replace_documents_in,
 };
@@ -690,7 +690,11 @@ impl Indexer {
                 }
             }
         }
-        let mut heads = HeadWatch::new(self.config.ws_url.clone(), self.config.poll_interval);
+        let mut heads = HeadWatch::new(
+            self.config.ws_url.clone(),
+            self.config.poll_interval,
+            "nest_indexer_head_subscription",
+        );
         loop {
             let step = tokio::select! {
                 _ = &mut shutdown => return Ok(()),

@@ -2,7 +2,6 @@
 
 pub mod decode;
 pub mod error;
-mod heads;
 mod indexer;
 mod project;
 mod rpc;
@@ -10,6 +9,6 @@ mod tables;
 
 pub use decode::{ContractKind, IndexedLog, LogDecoder, NestEvent};
 pub use error::{IndexerError, Result};
-pub use heads::{HeadSource, ws_url_for};
 pub use indexer::{BackfillStats, Indexer, IndexerConfig, IndexerStatus};
+pub use nest_rpc::{HeadSource, ws_url_for};
 pub use project::ChangeNotice;

@@ -1,5 +1,6 @@
 //! The chain as the relayer sees it: the node (checked to serve the configured chain), the
-//! contracts' EIP-712 domains and nonce storage slots, the head (polled), fee estimates from
+//! contracts' EIP-712 domains and nonce storage slots, the head (by `newHeads` subscription when
+//! the node offers one, polled otherwise), fee estimates from
 //! `eth_feeHistory` (cached per block), relayer account balances (polled, cached) and
 //! simulation with revert reasons decoded.
 //!
@@ -27,9 +28,13 @@ use alloy::{
     transports::{RpcError, TransportErrorKind},
 };
 use nest_abis::NestForwarder;
+use nest_rpc::{HeadSource, HeadWatch};
 use std::{
     collections::{BTreeSet, HashMap},
-    sync::{Arc, Mutex, RwLock, Weak},
+    sync::{
+        Arc, Mutex, RwLock, Weak,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 use tokio::{sync::watch, task::JoinHandle};
@@ -93,6 +98,7 @@ struct ChainInner {
     reverts: RevertDecoder,
     allow: AllowList,
     head: watch::Receiver<Head>,
+    subscribed: Arc<AtomicBool>,
     fees: tokio::sync::Mutex<Option<(u64, FeeEstimate)>>,
     balances: RwLock<HashMap<Address, U256>>,
     tracked: Mutex<BTreeSet<Address>>,
@@ -157,12 +163,23 @@ impl RelayChain {
         debug!(?slots, "nonce slots found");
         let first = read_head(&provider).await?;
         let (head_tx, head_rx) = watch::channel(first);
-        let poll = config.poll_interval;
         let head_provider = provider.clone();
+        let subscribed = Arc::new(AtomicBool::new(false));
+        let mut heads = HeadWatch::new(
+            config.ws_url.clone(),
+            config.poll_interval,
+            m::HEAD_SUBSCRIPTION,
+        );
+        let source = subscribed.clone();
         let head_task = tokio::spawn(async move {
             let mut failures = 0u32;
             while !head_tx.is_closed() {
-                tokio::time::sleep(poll).await;
+                heads.subscribe_if_due().await;
+                source.store(
+                    heads.source() == HeadSource::Subscription,
+                    Ordering::Relaxed,
+                );
+                heads.wait().await;
                 match read_head(&head_provider).await {
                     Ok(head) => {
                         failures = 0;
@@ -191,6 +208,7 @@ impl RelayChain {
                 slots,
                 reverts: RevertDecoder::nest(),
                 head: head_rx,
+                subscribed,
                 fees: tokio::sync::Mutex::new(None),
                 balances: RwLock::new(HashMap::new()),
                 tracked: Mutex::new(BTreeSet::new()),
@@ -245,6 +263,15 @@ impl RelayChain {
     /// The latest head seen.
     pub fn head(&self) -> Head {
         *self.inner.head.borrow()
+    }
+
+    /// How new heads are learnt right now.
+    pub fn head_source(&self) -> HeadSource {
+        if self.inner.subscribed.load(Ordering::Relaxed) {
+            HeadSource::Subscription
+        } else {
+            HeadSource::Polling
+        }
     }
 
     /// A receiver that changes with the head.

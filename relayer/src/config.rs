@@ -55,6 +55,14 @@ pub struct RelayerConfig {
     // ---- submission
     /// A transaction not mined this many blocks after it was sent is replaced with higher fees.
     pub stuck_after_blocks: u64,
+    /// A transaction not mined this long after it was (last) broadcast is replaced with higher
+    /// fees too: on an idle chain (automine, a quiet L2, a stalled sequencer) no blocks come to
+    /// count, and a node may hold a transaction it will never promote.
+    pub stuck_after: Duration,
+    /// How long the node may report a nonce gap (its pending nonce below a nonce the relayer has
+    /// in flight) after the missing transactions were broadcast again, before the one at the gap
+    /// is replaced with higher fees (which makes any node evaluate it afresh).
+    pub gap_grace: Duration,
     /// Blocks on top of a job's block before it counts as confirmed.
     pub confirmations: u64,
     /// Name of this relayer instance (leases are held in its name; a restarted instance with
@@ -62,8 +70,12 @@ pub struct RelayerConfig {
     pub instance_id: String,
     /// How long a lease on a relayer account lasts without renewal.
     pub lease_ttl: Duration,
-    /// Pause between two rounds of a relayer account's work, and between head polls.
+    /// Pause between two rounds of a relayer account's work, and between head polls when the
+    /// node offers no subscription.
     pub poll_interval: Duration,
+    /// WebSocket endpoint for a `newHeads` subscription (see [`nest_rpc::ws_url_for`]): receipts
+    /// are looked for as soon as a block arrives. `None`, or a node without one: polling.
+    pub ws_url: Option<url::Url>,
     /// Jobs claimed (given nonces) per round and relayer account.
     pub claim_batch: u32,
     /// Transactions of one relayer account in flight (sent, not yet mined) at most.
@@ -91,10 +103,13 @@ impl RelayerConfig {
             fee_percentile: 50.0,
             fee_bump_permille: MIN_FEE_BUMP_PERMILLE,
             stuck_after_blocks: 3,
+            stuck_after: Duration::from_secs(30),
+            gap_grace: Duration::from_secs(2),
             confirmations: 2,
             instance_id: format!("relayer-{}", uuid::Uuid::new_v4()),
             lease_ttl: Duration::from_secs(15),
             poll_interval: Duration::from_millis(200),
+            ws_url: None,
             claim_batch: 64,
             max_in_flight: 256,
         }
@@ -113,6 +128,9 @@ impl RelayerConfig {
         }
         if self.stuck_after_blocks == 0 {
             return fail("stuck_after_blocks must be at least 1");
+        }
+        if self.stuck_after.is_zero() {
+            return fail("stuck_after must be positive");
         }
         if self.lease_ttl < self.poll_interval * 3 {
             return fail("lease_ttl must be at least three poll intervals");

@@ -11,7 +11,7 @@ pub const TRANSITIONS: &str = "nest_relayer_job_transitions_total";
 pub const QUEUE_DEPTH: &str = "nest_relayer_queue_depth";
 /// Seconds from acceptance to inclusion in a block.
 pub const TIME_TO_MINED: &str = "nest_relayer_time_to_mined_seconds";
-/// Replacement transactions sent, by `reason` (`stuck`, `expired` for no-op fills).
+/// Replacement transactions sent, by `reason` (`stuck`, `gap`, `expired` for no-op fills).
 pub const REPLACEMENTS: &str = "nest_relayer_replacements_total";
 /// Replacements the fee cap prevented.
 pub const FEE_CAP_HITS: &str = "nest_relayer_fee_cap_hits_total";
@@ -21,6 +21,11 @@ pub const SIGNER_BALANCE: &str = "nest_relayer_signer_balance_wei";
 pub const SIGNER_LOW_BALANCE: &str = "nest_relayer_signer_low_balance";
 /// Transactions of a relayer account in flight (sent, not yet mined).
 pub const IN_FLIGHT: &str = "nest_relayer_in_flight";
+/// Nonce gaps found (the node's pending nonce below a nonce in flight), by `action`
+/// (`rebroadcast`, `replace`).
+pub const NONCE_GAPS: &str = "nest_relayer_nonce_gaps_total";
+/// 1 while the relayer learns of new heads by WebSocket subscription, 0 while polling.
+pub const HEAD_SUBSCRIPTION: &str = "nest_relayer_head_subscription";
 /// Failed RPC calls, by `call`.
 pub const RPC_ERRORS: &str = "nest_relayer_rpc_errors_total";
 
@@ -52,6 +57,14 @@ pub fn describe() {
     describe_gauge!(
         IN_FLIGHT,
         "Transactions of a relayer account sent and not yet mined"
+    );
+    describe_counter!(
+        NONCE_GAPS,
+        "Nonce gaps found at the node, by action (rebroadcast, replace)"
+    );
+    describe_gauge!(
+        HEAD_SUBSCRIPTION,
+        "1 while new heads come by WebSocket subscription, 0 while polling"
     );
     describe_counter!(RPC_ERRORS, "Failed RPC calls of the relayer");
 }

@@ -20,8 +20,17 @@
 //!
 //! What keeps the queue moving (OpenZeppelin Relayer users' complaints, designed against):
 //!
-//! - **Stuck transactions** (not mined `stuck_after_blocks` after sending) are replaced at the
-//!   same nonce with fees raised by at least 12.5% and to the current estimate. The fee cap
+//! - **Stuck transactions** (not mined `stuck_after_blocks` blocks or `stuck_after` time after
+//!   sending: an idle chain makes no blocks to count) are replaced at the same nonce with fees
+//!   raised by at least 12.5% and to the current estimate.
+//! - **Nonce order at the node.** Each account's transactions are broadcast one after the other
+//!   in nonce order (a node parks one that arrives before its predecessor, and anvil promotes
+//!   it only when a block comes). Every round compares the node's pending nonce with the
+//!   highest nonce in flight: a gap (a transaction the node dropped or parked) is closed by
+//!   broadcasting from the gap up again, then, if it persists for `gap_grace`, by replacing the
+//!   transaction at the gap with higher fees. No block from outside is needed.
+//! - **Receipts follow the head subscription** (`newHeads` over WebSocket when the node offers
+//!   it): a lane settles its jobs as soon as their block arrives, as the indexer projects it. The fee cap
 //!   bounds every fee; while the network needs more than the cap, lanes stop taking new nonces
 //!   (jobs wait in the queue, where they can still expire cleanly) instead of piling up
 //!   transactions that cannot be mined.
@@ -274,6 +283,19 @@ struct Lane {
     last_warning: Option<Instant>,
     /// No queued job was found at the last look: do not look again before this.
     idle_until: Option<Instant>,
+    /// When the latest attempt of each open nonce was last broadcast (stuck detection by time).
+    sent_at: HashMap<u64, Instant>,
+    /// The nonce gap the node reports, if any, and since when.
+    gap: Option<NonceGap>,
+}
+
+/// A nonce the node is missing although the lane sent it (and later ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NonceGap {
+    /// The node's pending nonce: the first one it cannot execute.
+    nonce: u64,
+    /// When it was first seen (or last acted on).
+    since: Instant,
 }
 
 impl std::fmt::Debug for Lane {
@@ -303,6 +325,8 @@ impl Lane {
             capped: HashSet::new(),
             last_warning: None,
             idle_until: None,
+            sent_at: HashMap::new(),
+            gap: None,
         }
     }
 
@@ -423,6 +447,8 @@ impl Lane {
             .filter_map(|j| j.signer_nonce.map(|n| (n.max(0) as u64, j)))
             .collect();
         self.missing.clear();
+        self.sent_at.clear();
+        self.gap = None;
         let floor = latest.max(pending);
         if floor > self.next_nonce {
             warn!(signer = %self.address, store = self.next_nonce, chain = floor, "the account was used outside the relayer: skipping to the chain's nonce");
@@ -471,12 +497,13 @@ impl Lane {
         Ok(())
     }
 
-    /// One round: settle what was mined, confirm, replace stuck or expired transactions, claim
-    /// new jobs, and (re)broadcast.
+    /// One round: settle what was mined, confirm, close a nonce gap at the node, replace stuck
+    /// or expired transactions, claim new jobs, and (re)broadcast.
     async fn round(&mut self) -> Result<()> {
         let head = self.chain.head();
         self.settle().await?;
         self.confirm(head.number).await?;
+        self.close_gap(head.number).await?;
         self.replace(head.number, head.timestamp).await?;
         self.claim(head.number, head.timestamp).await?;
         self.send_unsent().await;
@@ -769,8 +796,8 @@ impl Lane {
         Ok(())
     }
 
-    /// Replaces transactions stuck for `stuck_after_blocks`, and those of jobs past their
-    /// deadline with a no-op.
+    /// Replaces transactions stuck for `stuck_after_blocks` blocks or `stuck_after` time, and
+    /// those of jobs past their deadline with a no-op.
     async fn replace(&mut self, head: u64, head_timestamp: u64) -> Result<()> {
         let config = self.chain.config().clone();
         let next_time = self.next_block_time(head_timestamp);
@@ -781,7 +808,11 @@ impl Lane {
             .filter_map(|(n, j)| {
                 let attempt = j.attempt.as_ref()?;
                 let expired = !attempt.noop && (j.deadline.max(0) as u64) < next_time;
-                let stuck = head >= (attempt.sent_block.max(0) as u64) + config.stuck_after_blocks;
+                let stuck = head >= (attempt.sent_block.max(0) as u64) + config.stuck_after_blocks
+                    || self
+                        .sent_at
+                        .get(n)
+                        .is_some_and(|t| t.elapsed() >= config.stuck_after);
                 (expired || stuck).then(|| (*n, j.clone(), expired || attempt.noop))
             })
             .collect();
@@ -790,52 +821,149 @@ impl Lane {
         }
         let fees = self.chain.fees().await?;
         for (nonce, job, noop) in candidates {
-            let Some(old) = job.attempt.clone() else {
-                continue;
-            };
-            let old_max = u128::try_from(old.max_fee_per_gas).unwrap_or(u128::MAX);
-            let old_priority = u128::try_from(old.max_priority_fee_per_gas).unwrap_or(u128::MAX);
-            let Some((max_fee, priority)) = bumped_fees(
-                old_max,
-                old_priority,
-                &fees,
-                config.max_fee_per_gas,
-                config.fee_bump_permille,
-            ) else {
-                metrics::counter!(m::FEE_CAP_HITS).increment(1);
-                if self.capped.insert(job.id.clone()) {
-                    warn!(job = %job.id, nonce, old_max, cap = config.max_fee_per_gas, "the fee cap leaves no room to replace this transaction; it stays in the pool at its fee (it still frees the nonce when mined)");
-                }
-                continue;
-            };
-            let (to, input, gas) = if noop {
-                (self.address, Bytes::new(), NOOP_GAS)
-            } else {
-                let (to, input) = self.call_of(&job)?;
-                (to, input, old.gas_limit.max(0) as u64)
-            };
-            let (envelope, attempt) = self
-                .sign(nonce, to, input, gas, max_fee, priority)
-                .await
-                .map(|(tx, mut attempt)| {
-                    attempt.sent_block = head as i64;
-                    (tx, attempt)
-                })?;
-            let stored = self
-                .store
-                .relay_jobs()
-                .transition(
-                    &job.id,
-                    RelayJobStatus::Submitted,
-                    RelayJobStatus::Submitted,
-                    JobChange::default().attempt(attempt),
-                )
-                .await?;
             let reason = if noop { "expired" } else { "stuck" };
-            metrics::counter!(m::REPLACEMENTS, "reason" => reason).increment(1);
-            info!(job = %job.id, nonce, reason, max_fee, priority, hash = %envelope.tx_hash(), "replacing a relay transaction");
-            self.open.insert(nonce, stored);
-            self.unsent.insert(nonce);
+            self.replace_one(nonce, job, noop, reason, head, &fees)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Signs a replacement of `job`'s transaction at `nonce` (its call, or a no-op) with fees
+    /// raised past the node's replacement rule, stores it as the job's attempt and queues it for
+    /// broadcast. Does nothing (but warn once) when the fee cap leaves no room.
+    async fn replace_one(
+        &mut self,
+        nonce: u64,
+        job: RelayJob,
+        noop: bool,
+        reason: &'static str,
+        head: u64,
+        fees: &FeeEstimate,
+    ) -> Result<()> {
+        let config = self.chain.config().clone();
+        let Some(old) = job.attempt.clone() else {
+            return Ok(());
+        };
+        let old_max = u128::try_from(old.max_fee_per_gas).unwrap_or(u128::MAX);
+        let old_priority = u128::try_from(old.max_priority_fee_per_gas).unwrap_or(u128::MAX);
+        let Some((max_fee, priority)) = bumped_fees(
+            old_max,
+            old_priority,
+            fees,
+            config.max_fee_per_gas,
+            config.fee_bump_permille,
+        ) else {
+            metrics::counter!(m::FEE_CAP_HITS).increment(1);
+            if self.capped.insert(job.id.clone()) {
+                warn!(job = %job.id, nonce, old_max, cap = config.max_fee_per_gas, "the fee cap leaves no room to replace this transaction; it stays in the pool at its fee (it still frees the nonce when mined)");
+            }
+            return Ok(());
+        };
+        let (to, input, gas) = if noop {
+            (self.address, Bytes::new(), NOOP_GAS)
+        } else {
+            let (to, input) = self.call_of(&job)?;
+            (to, input, old.gas_limit.max(0) as u64)
+        };
+        let (envelope, attempt) = self
+            .sign(nonce, to, input, gas, max_fee, priority)
+            .await
+            .map(|(tx, mut attempt)| {
+                attempt.sent_block = head as i64;
+                (tx, attempt)
+            })?;
+        let stored = self
+            .store
+            .relay_jobs()
+            .transition(
+                &job.id,
+                RelayJobStatus::Submitted,
+                RelayJobStatus::Submitted,
+                JobChange::default().attempt(attempt),
+            )
+            .await?;
+        metrics::counter!(m::REPLACEMENTS, "reason" => reason).increment(1);
+        info!(job = %job.id, nonce, reason, max_fee, priority, hash = %envelope.tx_hash(), "replacing a relay transaction");
+        self.open.insert(nonce, stored);
+        self.sent_at.remove(&nonce);
+        self.unsent.insert(nonce);
+        Ok(())
+    }
+
+    /// Finds a nonce gap at the node: its pending nonce (the first nonce of this account it
+    /// cannot execute) below a nonce the lane has sent. The node lost the transaction at the
+    /// gap (dropped from its pool, evicted) or parked it as *queued* and never promoted it
+    /// (it reached the node before its predecessor was mined, and the node re-checks only when a
+    /// block comes; an idle chain brings none). First the transactions from the gap up are
+    /// broadcast again, in nonce order; if the node still reports the same gap `gap_grace`
+    /// later, the one at the gap is replaced with higher fees, which every node evaluates
+    /// afresh. Needs no new block from anyone.
+    async fn close_gap(&mut self, head: u64) -> Result<()> {
+        let unsent = &self.unsent;
+        let Some(top) = self
+            .open
+            .iter()
+            .rev()
+            .find(|(n, j)| {
+                j.status == RelayJobStatus::Submitted && j.attempt.is_some() && !unsent.contains(n)
+            })
+            .map(|(n, _)| *n)
+        else {
+            self.gap = None;
+            return Ok(());
+        };
+        let pending = self
+            .chain
+            .provider()
+            .get_transaction_count(self.address)
+            .pending()
+            .await
+            .map_err(|e| RelayerError::rpc("eth_getTransactionCount", e))?;
+        if pending > top {
+            self.gap = None;
+            return Ok(());
+        }
+        let Some(job) = self
+            .open
+            .get(&pending)
+            .filter(|j| j.status == RelayJobStatus::Submitted && !self.unsent.contains(&pending))
+            .cloned()
+        else {
+            // Not a nonce the lane is waiting on (one settled a moment ago, or mined since), or
+            // one about to be broadcast anyway.
+            self.gap = None;
+            return Ok(());
+        };
+        let grace = self.chain.config().gap_grace;
+        match self.gap {
+            Some(gap) if gap.nonce == pending && gap.since.elapsed() < grace => {}
+            Some(gap) if gap.nonce == pending => {
+                metrics::counter!(m::NONCE_GAPS, "action" => "replace").increment(1);
+                warn!(signer = %self.address, nonce = pending, top, "the node still lacks the transaction at the nonce gap: replacing it with higher fees");
+                let fees = self.chain.fees().await?;
+                let noop = job.attempt.as_ref().is_some_and(|a| a.noop);
+                self.replace_one(pending, job, noop, "gap", head, &fees)
+                    .await?;
+                self.gap = Some(NonceGap {
+                    nonce: pending,
+                    since: Instant::now(),
+                });
+            }
+            _ => {
+                metrics::counter!(m::NONCE_GAPS, "action" => "rebroadcast").increment(1);
+                warn!(signer = %self.address, nonce = pending, top, "the node is missing a relay transaction: broadcasting it and those after it again, in nonce order");
+                let again: Vec<u64> = self
+                    .open
+                    .range(pending..=top)
+                    .filter(|(_, j)| j.status == RelayJobStatus::Submitted && j.attempt.is_some())
+                    .map(|(n, _)| *n)
+                    .collect();
+                self.unsent.extend(again);
+                self.gap = Some(NonceGap {
+                    nonce: pending,
+                    since: Instant::now(),
+                });
+            }
         }
         Ok(())
     }
@@ -1075,51 +1203,43 @@ impl Lane {
         Ok(())
     }
 
-    /// Broadcasts the latest attempt of every nonce waiting for it, in nonce order.
+    /// Broadcasts the latest attempt of every nonce waiting for it, one after the other in
+    /// nonce order: a node parks a transaction that arrives before its predecessor as *queued*,
+    /// and some (anvil) promote it only when a later block comes. A failed broadcast ends the
+    /// round's sends (the later nonces would only be parked behind it); they go next round.
     async fn send_unsent(&mut self) {
-        if self.unsent.is_empty() {
-            return;
-        }
-        let raws: Vec<(u64, String)> = self
-            .unsent
-            .iter()
-            .filter_map(|n| {
-                let attempt = self.open.get(n)?.attempt.as_ref()?;
-                Some((*n, attempt.raw.clone()))
-            })
-            .collect();
-        let provider = self.chain.provider().clone();
-        let results: Vec<(u64, Sent)> = stream::iter(raws)
-            .map(|(nonce, raw)| {
-                let provider = provider.clone();
-                async move {
-                    let Ok(bytes) = raw.parse::<Bytes>() else {
-                        return (nonce, Sent::Done);
-                    };
-                    match provider.send_raw_transaction(&bytes).await {
-                        Ok(_) => (nonce, Sent::Done),
-                        Err(e) => (nonce, classify_send_error(&e.to_string())),
-                    }
-                }
-            })
-            .buffered(SIGN_CONCURRENCY)
-            .collect()
-            .await;
-        for (nonce, sent) in results {
+        let nonces: Vec<u64> = self.unsent.iter().copied().collect();
+        for nonce in nonces {
+            let raw = self
+                .open
+                .get(&nonce)
+                .and_then(|j| j.attempt.as_ref())
+                .and_then(|a| a.raw.parse::<Bytes>().ok());
+            let Some(raw) = raw else {
+                self.unsent.remove(&nonce);
+                continue;
+            };
+            let sent = match self.chain.provider().send_raw_transaction(&raw).await {
+                Ok(_) => Sent::Done,
+                Err(e) => classify_send_error(&e.to_string()),
+            };
             match sent {
                 Sent::Done => {
                     self.unsent.remove(&nonce);
+                    self.sent_at.insert(nonce, Instant::now());
                 }
                 Sent::Retry(e) => {
                     metrics::counter!(m::RPC_ERRORS, "call" => "eth_sendRawTransaction")
                         .increment(1);
-                    self.warn_limited("broadcast failed; will retry", &e);
+                    self.warn_limited("broadcast failed; will retry in nonce order", &e);
+                    break;
                 }
             }
         }
-        // Nonces no longer open need no broadcast.
+        // Nonces no longer open need no broadcast and no clock.
         let open = &self.open;
         self.unsent.retain(|n| open.contains_key(n));
+        self.sent_at.retain(|n, _| open.contains_key(n));
     }
 
     async fn broadcast(&self, tx: &TxEnvelope) -> Sent {

@@ -330,13 +330,8 @@ async fn sigkill_with_200_jobs_in_flight_mines_each_exactly_once_without_nonce_g
         "200 listings, no more"
     );
     for (user, tokens) in users.iter().zip(&tokens) {
-        let forwarder = NestForwarder::new(a.forwarder, &reader);
         assert_eq!(
-            forwarder
-                .nonces(user.address())
-                .call()
-                .await
-                .expect("nonce"),
+            forwarder_nonce(&chain, user.address()).await,
             U256::from(JOBS_PER_USER)
         );
         assert_eq!(tokens.len() as u64, JOBS_PER_USER);

@@ -164,13 +164,8 @@ async fn a_second_instance_takes_over_a_dead_ones_accounts_without_sending_anyth
                     .expect("approved")
             );
         }
-        let forwarder = NestForwarder::new(a.forwarder, &reader);
         assert_eq!(
-            forwarder
-                .nonces(user.address())
-                .call()
-                .await
-                .expect("nonce"),
+            forwarder_nonce(&chain, user.address()).await,
             U256::from(PER_USER)
         );
     }

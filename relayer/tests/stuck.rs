@@ -58,10 +58,7 @@ async fn a_stuck_transaction_is_replaced_with_higher_fees_and_mined() {
     let signer = NestSigner::from_local(chain.keys[6].clone());
     let relayer = Relayer::start(&chain, &store, chain.config("stuck"), vec![signer]).await;
     let reader = chain.reader();
-    reader
-        .anvil_set_auto_mine(false)
-        .await
-        .expect("automine off");
+    chain.automine(false).await;
 
     let user = PrivateKeySigner::random();
     let deadline = chain.now().await + 3_600;
@@ -111,18 +108,9 @@ async fn an_expired_job_is_filled_with_a_noop_and_the_job_behind_it_still_runs()
     let relayer_key = chain.keys[5].clone();
     let mut config = chain.config("expired");
     config.max_fee_per_gas = 10_000 * GWEI;
-    let relayer = Relayer::start(
-        &chain,
-        &store,
-        config,
-        vec![NestSigner::from_local(relayer_key.clone())],
-    )
-    .await;
+    let relayer = Relayer::with_key(&chain, &store, config, &relayer_key).await;
     let reader = chain.reader();
-    reader
-        .anvil_set_auto_mine(false)
-        .await
-        .expect("automine off");
+    chain.automine(false).await;
     let start_nonce = reader
         .get_transaction_count(relayer_key.address())
         .await
@@ -244,18 +232,9 @@ async fn jobs_wait_without_a_nonce_while_fees_are_above_the_cap_and_expire_there
     let relayer_key = chain.keys[4].clone();
     let mut config = chain.config("capped");
     config.max_fee_per_gas = 5 * GWEI;
-    let relayer = Relayer::start(
-        &chain,
-        &store,
-        config,
-        vec![NestSigner::from_local(relayer_key.clone())],
-    )
-    .await;
+    let relayer = Relayer::with_key(&chain, &store, config, &relayer_key).await;
     let reader = chain.reader();
-    reader
-        .anvil_set_auto_mine(false)
-        .await
-        .expect("automine off");
+    chain.automine(false).await;
     reader
         .anvil_set_next_block_base_fee_per_gas(50 * GWEI)
         .await

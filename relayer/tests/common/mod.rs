@@ -62,6 +62,14 @@ impl Chain {
         http_provider(&self.node.endpoint(), None).expect("provider")
     }
 
+    /// Turns anvil's automine on or off.
+    pub async fn automine(&self, on: bool) {
+        self.reader()
+            .anvil_set_auto_mine(on)
+            .await
+            .expect("anvil_setAutomine");
+    }
+
     /// A relayer configuration with short intervals for tests.
     pub fn config(&self, instance: &str) -> RelayerConfig {
         let mut config = RelayerConfig::new(CHAIN_ID, self.addresses);
@@ -210,6 +218,22 @@ impl Relayer {
             stop: Some(stop),
             task: Some(task),
         }
+    }
+
+    /// A relayer whose one account is the local key `key`.
+    pub async fn with_key(
+        chain: &Chain,
+        store: &Store,
+        config: RelayerConfig,
+        key: &PrivateKeySigner,
+    ) -> Self {
+        Self::start(
+            chain,
+            store,
+            config,
+            vec![NestSigner::from_local(key.clone())],
+        )
+        .await
     }
 
     pub async fn intake_only(
@@ -465,6 +489,15 @@ pub fn delegate_body(
         "expiry": expiry,
         "signature": Bytes::from(signature.as_bytes()),
     })
+}
+
+/// The forwarder's nonce of `user`: how many of its requests ran.
+pub async fn forwarder_nonce(chain: &Chain, user: Address) -> U256 {
+    nest_abis::NestForwarder::new(chain.addresses.forwarder, chain.reader())
+        .nonces(user)
+        .call()
+        .await
+        .expect("forwarder nonce")
 }
 
 pub fn approve_all(marketplace: Address) -> Bytes {

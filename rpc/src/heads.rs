@@ -30,9 +30,11 @@ pub enum HeadSource {
     Polling,
 }
 
-/// Waits for the next head, by subscription or by polling.
-pub(crate) struct HeadWatch {
+/// Waits for the next head, by subscription or by polling. Its state is reported as a gauge
+/// (1 while subscribed, 0 while polling) named by its owner.
+pub struct HeadWatch {
     ws_url: Option<Url>,
+    gauge: &'static str,
     poll_interval: Duration,
     live: Option<(RootProvider, SubscriptionStream<Header>)>,
     next_attempt: Instant,
@@ -48,10 +50,12 @@ impl std::fmt::Debug for HeadWatch {
 }
 
 impl HeadWatch {
-    /// A watch subscribing at `ws_url` (if any), polling every `poll_interval` without one.
-    pub(crate) fn new(ws_url: Option<Url>, poll_interval: Duration) -> Self {
+    /// A watch subscribing at `ws_url` (if any), polling every `poll_interval` without one;
+    /// `gauge` names the metric reporting its source.
+    pub fn new(ws_url: Option<Url>, poll_interval: Duration, gauge: &'static str) -> Self {
         Self {
             ws_url,
+            gauge,
             poll_interval,
             live: None,
             next_attempt: Instant::now(),
@@ -59,7 +63,7 @@ impl HeadWatch {
     }
 
     /// The current source of heads.
-    pub(crate) fn source(&self) -> HeadSource {
+    pub fn source(&self) -> HeadSource {
         if self.live.is_some() {
             HeadSource::Subscription
         } else {
@@ -68,7 +72,7 @@ impl HeadWatch {
     }
 
     /// Subscribes if there is no live subscription and an attempt is due.
-    pub(crate) async fn subscribe_if_due(&mut self) {
+    pub async fn subscribe_if_due(&mut self) {
         if self.live.is_none() && Instant::now() >= self.next_attempt {
             self.subscribe().await;
         }
@@ -77,7 +81,7 @@ impl HeadWatch {
     /// Returns when a new head may be there: on the next notification (or after the safety
     /// net: the longer of 2 s and the poll interval), or after one poll interval when there is
     /// no subscription.
-    pub(crate) async fn wait(&mut self) {
+    pub async fn wait(&mut self) {
         let Some((_, stream)) = &mut self.live else {
             tokio::time::sleep(self.poll_interval).await;
             return;
@@ -88,7 +92,7 @@ impl HeadWatch {
                 warn!("new-head subscription ended; polling until it is back");
                 self.live = None;
                 self.next_attempt = Instant::now() + RESUBSCRIBE_EVERY;
-                metrics::gauge!("nest_indexer_head_subscription").set(0.0);
+                metrics::gauge!(self.gauge).set(0.0);
             }
         }
     }
@@ -109,7 +113,7 @@ impl HeadWatch {
         match timeout(CONNECT_TIMEOUT, attempt).await {
             Ok(Ok(live)) => {
                 info!(url = %redact(&url), "following new heads by WebSocket subscription");
-                metrics::gauge!("nest_indexer_head_subscription").set(1.0);
+                metrics::gauge!(self.gauge).set(1.0);
                 self.live = Some(live);
             }
             Ok(Err(e)) => {
@@ -131,7 +135,7 @@ fn redact(url: &Url) -> String {
 }
 
 /// The WebSocket endpoint most nodes serve beside an HTTP one (`http` → `ws`, `https` → `wss`,
-/// same host, port and path), as a default for [`crate::IndexerConfig::ws_url`].
+/// same host, port and path), as a default for a service's WebSocket setting.
 pub fn ws_url_for(rpc: &Url) -> Option<Url> {
     let scheme = match rpc.scheme() {
         "http" => "ws",
