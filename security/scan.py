@@ -367,6 +367,18 @@ def clippy_command() -> list[str]:
     return cmd
 
 
+_TEST_MODULE_START: dict[Path, int] = {}
+
+
+def test_module_start(path: Path) -> int:
+    """The line of a file's first `#[cfg(test)]` (findings from there on are in test code)."""
+    if path not in _TEST_MODULE_START:
+        lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+        _TEST_MODULE_START[path] = next(
+            (i + 1 for i, l in enumerate(lines) if l.strip().startswith("#[cfg(test)]")), 10**9)
+    return _TEST_MODULE_START[path]
+
+
 @timed
 def run_clippy(ctx: Context) -> ToolRun:
     run = ToolRun("clippy", version=ctx.run(["cargo", "clippy", "--version"]).stdout.strip().split(" (")[0])
@@ -381,10 +393,10 @@ def run_clippy(ctx: Context) -> ToolRun:
             item = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if item.get("reason") != "compiler-message" or item["target"].get("test", False):
-            continue  # test harness builds: findings in test code are not counted
-        if "test" in item["target"]["kind"] or "bench" in item["target"]["kind"]:
+        if item.get("reason") != "compiler-message":
             continue
+        if {"test", "bench", "example"} & set(item["target"]["kind"]):
+            continue  # integration tests, benchmarks
         msg = item["message"]
         lint = ((msg.get("code") or {}).get("code") or "").removeprefix("clippy::")
         if lint not in CLIPPY_LINTS:
@@ -395,6 +407,8 @@ def run_clippy(ctx: Context) -> ToolRun:
         path, line = spans[0]["file_name"], spans[0]["line_start"]
         if path.startswith("/") or (path, line, lint, spans[0]["column_start"]) in seen:
             continue
+        if path.endswith("/testing.rs") or line >= test_module_start(ctx.root / path):
+            continue  # test harnesses and `#[cfg(test)] mod tests` (last in a file by convention)
         seen.add((path, line, lint, spans[0]["column_start"]))
         why, fix = CLIPPY_LINTS[lint]
         severity = "medium" if lint in REQUEST_PATH_LINTS and REQUEST_PATHS.match(path) else "low"
@@ -510,7 +524,7 @@ def main() -> int:
         "detect-secrets": run_detect_secrets, "semgrep": run_semgrep, "slither": run_slither,
         "solhint": run_solhint, "clippy": run_clippy,
     }
-    if not args.no_dast:
+    if not args.no_dast and (Path(__file__).parent / "dast.py").exists():
         import dast
         runners["dast"] = dast.run
     only = set(args.only.split(",")) if args.only else None
