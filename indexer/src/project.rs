@@ -1025,7 +1025,10 @@ mod time_tests {
         assert_eq!(chain_time(1_700_000_000_u64), 1_700_000_000);
         assert_eq!(chain_time(u64::MAX), i64::MAX);
         assert_eq!(chain_time(1_u64 << 63), i64::MAX);
-        assert_eq!(chain_time_u256(U256::from(1_700_000_000_u64)), 1_700_000_000);
+        assert_eq!(
+            chain_time_u256(U256::from(1_700_000_000_u64)),
+            1_700_000_000
+        );
         assert_eq!(chain_time_u256(U256::MAX), i64::MAX);
     }
 }
