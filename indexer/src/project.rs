@@ -78,6 +78,19 @@ fn key(a: &Address) -> String {
     codec::address_key(a)
 }
 
+/// A chain time (unix seconds) as the store's i64. Event fields are user-chosen (a listing may
+/// expire at `type(uint64).max`): `as i64` would wrap those to negative times (an "expired"
+/// listing that is active on chain), so times past i64::MAX are clamped to it (still "never").
+fn chain_time(seconds: impl TryInto<i64>) -> i64 {
+    seconds.try_into().unwrap_or(i64::MAX)
+}
+
+/// A U256 time from the governor as the store's i64, clamped like [`chain_time`]; `to::<u64>()`
+/// would panic (and stop the indexer) on a value above 2^64.
+fn chain_time_u256(seconds: U256) -> i64 {
+    seconds.saturating_to::<i64>()
+}
+
 impl Projector {
     pub(crate) fn new(chain_id: u64, addresses: NestAddresses) -> Self {
         Self {
@@ -548,7 +561,7 @@ impl Projector {
                     token_id: l.tokenId,
                     payment_token: l.paymentToken,
                     price: l.price,
-                    expires_at: l.expiresAt as i64,
+                    expires_at: chain_time(l.expiresAt),
                     status: ListingStatus::Active,
                     buyer: None,
                     created_block: block as i64,
@@ -593,8 +606,8 @@ impl Projector {
                     token_id: a.tokenId,
                     payment_token: a.paymentToken,
                     reserve_price: a.reservePrice,
-                    start_time: a.startTime as i64,
-                    end_time: a.endTime as i64,
+                    start_time: chain_time(a.startTime),
+                    end_time: chain_time(a.endTime),
                     highest_bidder: None,
                     highest_bid: U256::ZERO,
                     bid_count: 0,
@@ -611,7 +624,7 @@ impl Projector {
                     a.highest_bidder = Some(b.bidder);
                     a.highest_bid = b.amount;
                     a.bid_count += 1;
-                    a.end_time = b.endTime as i64;
+                    a.end_time = chain_time(b.endTime);
                     a.updated_block = block as i64;
                 });
                 self.bids.put(
@@ -631,7 +644,7 @@ impl Projector {
             NestMarketplaceEvents::AuctionExtended(a) => {
                 self.auctions
                     .update(&self.auction_id(&a.auctionId), block, |x| {
-                        x.end_time = a.newEndTime as i64;
+                        x.end_time = chain_time(a.newEndTime);
                         x.updated_block = block as i64;
                     });
             }
@@ -662,7 +675,7 @@ impl Projector {
                     token_id: o.tokenId,
                     payment_token: o.paymentToken,
                     amount: o.amount,
-                    expires_at: o.expiresAt as i64,
+                    expires_at: chain_time(o.expiresAt),
                     status: OfferStatus::Open,
                     accepted_by: None,
                     created_block: block as i64,
@@ -854,8 +867,8 @@ impl Projector {
                     values: p.values.clone(),
                     calldatas: p.calldatas.iter().map(|c| format!("{c}")).collect(),
                     description: p.description.clone(),
-                    vote_start: p.voteStart.to::<u64>() as i64,
-                    vote_end: p.voteEnd.to::<u64>() as i64,
+                    vote_start: chain_time_u256(p.voteStart),
+                    vote_end: chain_time_u256(p.voteEnd),
                     state: ProposalState::Pending,
                     for_votes: U256::ZERO,
                     against_votes: U256::ZERO,
@@ -875,7 +888,7 @@ impl Projector {
                 self.record_vote(log, &v.proposalId, v.voter, v.support, v.weight, &v.reason);
             }
             NestGovernorEvents::ProposalQueued(p) => {
-                let eta = p.etaSeconds.to::<u64>() as i64;
+                let eta = chain_time_u256(p.etaSeconds);
                 self.proposals
                     .update(&self.proposal_id(&p.proposalId), block, |x| {
                         x.state = ProposalState::Queued;
@@ -1002,3 +1015,20 @@ pub(crate) const PROJECTION_COLLECTIONS: [&str; 12] = [
     Delegate::COLLECTION,
     ContractState::COLLECTION,
 ];
+
+#[cfg(test)]
+mod time_tests {
+    use super::{U256, chain_time, chain_time_u256};
+
+    #[test]
+    fn chain_times_past_i64_are_clamped_not_wrapped() {
+        assert_eq!(chain_time(1_700_000_000_u64), 1_700_000_000);
+        assert_eq!(chain_time(u64::MAX), i64::MAX);
+        assert_eq!(chain_time(1_u64 << 63), i64::MAX);
+        assert_eq!(
+            chain_time_u256(U256::from(1_700_000_000_u64)),
+            1_700_000_000
+        );
+        assert_eq!(chain_time_u256(U256::MAX), i64::MAX);
+    }
+}
