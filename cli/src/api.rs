@@ -79,6 +79,7 @@ pub(crate) fn api_config(manifest: &DeploymentManifest, origin: &str) -> eyre::R
 }
 
 pub(crate) async fn run(args: ApiArgs) -> eyre::Result<()> {
+    let shutdown = crate::shutdown::Shutdown::install()?;
     let Some(store_config) = StoreConfig::from_env()? else {
         bail!("no store: set NEST_MONGODB_URI (nest dev runs a local one for you)");
     };
@@ -111,8 +112,8 @@ pub(crate) async fn run(args: ApiArgs) -> eyre::Result<()> {
     .await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     info!(listen = %args.listen, "api listening");
-    nest_api::serve(listener, nest_api::router(state, relay), async {
-        let _ = tokio::signal::ctrl_c().await;
+    nest_api::serve(listener, nest_api::router(state, relay), async move {
+        shutdown.wait().await
     })
     .await?;
     Ok(())

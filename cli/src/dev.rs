@@ -40,7 +40,7 @@ pub(crate) struct DevArgs {
 pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     // Listen for Ctrl-C / SIGTERM before starting anything, so a signal that arrives during
     // start-up is not lost (the default action would kill us without stopping the children).
-    let shutdown = ShutdownSignals::install()?;
+    let shutdown = crate::shutdown::Shutdown::install()?;
     let layout = ProjectLayout::discover()?;
     let state_dir = layout.state_dir();
     std::fs::create_dir_all(&state_dir)
@@ -275,27 +275,4 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     drop(store);
     drop(_local_store);
     Ok(())
-}
-
-/// Ctrl-C and SIGTERM, registered once.
-struct ShutdownSignals {
-    interrupt: tokio::signal::unix::Signal,
-    terminate: tokio::signal::unix::Signal,
-}
-
-impl ShutdownSignals {
-    fn install() -> eyre::Result<Self> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(Self {
-            interrupt: signal(SignalKind::interrupt())?,
-            terminate: signal(SignalKind::terminate())?,
-        })
-    }
-
-    async fn wait(mut self) {
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
-        }
-    }
 }

@@ -357,3 +357,89 @@ fn api_serves_the_relay_intake_when_given_relayer_accounts() {
     let _ = without.kill();
     let _ = without.wait();
 }
+
+/// Waits up to `within` for `child` to exit; its status, or `None` if it is still running (then
+/// it is killed).
+fn exit_within(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn every_long_running_command_stops_cleanly_on_sigterm() {
+    let (state, anvil, url, manifest) = deployed_by_the_binary();
+    let store_uri = nest_store::testing::test_server_uri().expect("store server");
+    let database = format!("cli_sigterm_{}", std::process::id());
+    let command = |args: &[&str]| {
+        let mut cmd = nest(state.path());
+        cmd.env("NEST_MONGODB_URI", &store_uri)
+            .env("NEST_MONGODB_DATABASE", &database)
+            .env("NEST_SIGNER", "local")
+            .env("NEST_SIGNER_KEY", anvil.keys()[9].to_bytes().to_string())
+            .args(args)
+            .args(["--rpc-url", &url, "--manifest"])
+            .arg(&manifest);
+        cmd
+    };
+    let spawn = |args: &[&str]| command(args).stdout(Stdio::null()).spawn();
+    let api_port = nest_chain::anvil::free_port().expect("port");
+    let relay_port = nest_chain::anvil::free_port().expect("port");
+    let api_listen = format!("127.0.0.1:{api_port}");
+    let relay_listen = format!("127.0.0.1:{relay_port}");
+    let mut running = vec![
+        (
+            "indexer",
+            command(&["indexer", "run"]).spawn().expect("indexer"),
+            None,
+        ),
+        (
+            "api",
+            command(&["api", "--listen", &api_listen])
+                .spawn()
+                .expect("api"),
+            Some(api_port),
+        ),
+        (
+            "relayer",
+            spawn(&["relayer", "--listen", &relay_listen]).expect("relayer"),
+            Some(relay_port),
+        ),
+    ];
+    for (name, _, port) in &running {
+        if let Some(port) = port {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !listening(*port) {
+                assert!(Instant::now() < deadline, "{name} never listened");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+    // Let the indexer catch up and the relayer take its account's lease.
+    std::thread::sleep(Duration::from_secs(3));
+    for (name, child, _) in &mut running {
+        // SAFETY: signalling our own child.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+        let status = exit_within(child, Duration::from_secs(30));
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "{name} did not stop cleanly on SIGTERM: {status:?}"
+        );
+    }
+    // Nothing half-written: the indexer's checkpoint is whole and at the head.
+    let status = command(&["indexer", "status"]).output().expect("status");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.contains("lag 0 blocks"), "{text}");
+}
