@@ -107,7 +107,7 @@ impl utoipa::ToSchema for Quantity {}
 /// The body of `POST /v1/relay`, by `kind` (`forward` when absent). Only describes the body for
 /// the OpenAPI document: [`RelayRequest::parse`] reads it.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[serde(untagged)]
 pub enum RelayRequestSchema {
     /// An ERC-2771 forward request signed for the forwarder.
     Forward(ForwardBody),
@@ -121,6 +121,10 @@ pub enum RelayRequestSchema {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ForwardBody {
+    #[serde(default)]
+    /// The kind of request: `forward` (the default when absent).
+    #[schema(pattern = "^forward$")]
+    pub kind: Option<String>,
     /// The signer, on whose behalf the call runs.
     #[schema(value_type = String, pattern = "^0x[0-9a-fA-F]{40}$")]
     pub from: Address,
@@ -151,6 +155,9 @@ pub struct ForwardBody {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VoteBody {
+    /// The kind of request: `vote`.
+    #[schema(pattern = "^vote$")]
+    pub kind: String,
     /// The voter.
     #[schema(value_type = String, pattern = "^0x[0-9a-fA-F]{40}$")]
     pub voter: Address,
@@ -176,6 +183,9 @@ pub struct VoteBody {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DelegateBody {
+    /// The kind of request: `delegate`.
+    #[schema(pattern = "^delegate$")]
+    pub kind: String,
     /// The delegator (who signed).
     #[schema(value_type = String, pattern = "^0x[0-9a-fA-F]{40}$")]
     pub from: Address,
@@ -324,9 +334,9 @@ impl RelayRequest {
         let object = value
             .as_object_mut()
             .ok_or_else(|| malformed("the body must be a JSON object"))?;
-        let kind = match object.remove("kind") {
+        let kind = match object.get("kind") {
             None => "forward".to_string(),
-            Some(serde_json::Value::String(kind)) => kind,
+            Some(serde_json::Value::String(kind)) => kind.clone(),
             Some(other) => return Err(malformed(format!("kind must be a string, got {other}"))),
         };
         let request = match kind.as_str() {

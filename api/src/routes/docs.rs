@@ -35,7 +35,7 @@ const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self';
 /// `GET /docs`
 pub async fn page() -> Response {
     let html = format!(
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Nest API</title>
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Nest API</title><link rel="icon" href="data:,">
 <link rel="stylesheet" href="/docs/swagger-ui.css" integrity="sha384-{STYLE_SHA384}">
 </head><body><div id="api-reference"></div>
 <noscript><p>The API description is at <a href="/openapi.json">/openapi.json</a>.</p></noscript>
