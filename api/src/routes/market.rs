@@ -488,6 +488,7 @@ pub struct AuctionDetailDto {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuctionParams {
     /// Only those ending within this many seconds ("ending soon").
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 4294967295.0)]
     pub ending_within: Option<u32>,
     /// Cursor.
     pub cursor: Option<String>,
