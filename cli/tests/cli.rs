@@ -372,7 +372,9 @@ fn api_serves_the_relay_intake_when_given_relayer_accounts() {
     };
 
     let (mut with_relay, port, metrics_port) = api(true);
-    // Metrics on the admin listener only.
+    // Metrics on the admin listener only (counting the public listener's requests).
+    let (status, _) = http(port, "GET", "/healthz", "");
+    assert_eq!(status, 200);
     let (status, body) = http(metrics_port, "GET", "/metrics", "");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("nest_api_requests_total"), "{body}");
