@@ -122,6 +122,34 @@ fn killing_nest_dev_orphans_neither_anvil_nor_the_store() {
 }
 
 #[test]
+fn a_second_dev_on_the_same_state_folder_names_the_running_one() {
+    use std::io::Write;
+    let state = tempfile::tempdir().expect("tmp");
+    // Holds the state folder as a running `nest dev` does.
+    let mut held = std::fs::File::create(state.path().join("dev.lock")).expect("lock file");
+    held.lock().expect("lock");
+    writeln!(held, "pid=4242\nurl=http://127.0.0.1:18080").expect("write");
+    let started = Instant::now();
+    let output = nest(state.path())
+        .args(["dev", "--api-port", "0"])
+        .output()
+        .expect("nest dev runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("another nest dev is running")
+            && stderr.contains("pid 4242")
+            && stderr.contains("http://127.0.0.1:18080"),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "it stops at once"
+    );
+    assert!(!state.path().join("store").exists(), "nothing started");
+}
+
+#[test]
 fn deploy_is_idempotent_and_refuses_a_wrong_chain() {
     let state = tempfile::tempdir().expect("tmp");
     let anvil = nest_chain::AnvilNode::spawn(
@@ -319,6 +347,7 @@ fn api_serves_the_relay_intake_when_given_relayer_accounts() {
     let relayer_account = anvil.addresses()[9].to_string();
     let api = |relay: bool| {
         let port = nest_chain::anvil::free_port().expect("port");
+        let metrics_port = nest_chain::anvil::free_port().expect("port");
         let mut cmd = nest(state.path());
         cmd.env("NEST_MONGODB_URI", &store_uri)
             .env(
@@ -326,6 +355,7 @@ fn api_serves_the_relay_intake_when_given_relayer_accounts() {
                 format!("cli_api_{}", std::process::id()),
             )
             .args(["api", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")])
             .args(["--rpc-url", &url, "--manifest"])
             .arg(&manifest)
             .stdout(Stdio::null());
@@ -338,10 +368,21 @@ fn api_serves_the_relay_intake_when_given_relayer_accounts() {
             assert!(Instant::now() < deadline, "api listening");
             std::thread::sleep(Duration::from_millis(50));
         }
-        (child, port)
+        (child, port, metrics_port)
     };
 
-    let (mut with_relay, port) = api(true);
+    let (mut with_relay, port, metrics_port) = api(true);
+    // Metrics on the admin listener only (counting the public listener's requests).
+    let (status, _) = http(port, "GET", "/healthz", "");
+    assert_eq!(status, 200);
+    let (status, body) = http(metrics_port, "GET", "/metrics", "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("nest_api_requests_total"), "{body}");
+    let (status, body) = http(port, "GET", "/metrics", "");
+    assert_eq!(status, 404, "not on the public listener: {body}");
+    // The document describes the mounted intake.
+    let (_, doc) = http(port, "GET", "/openapi.json", "");
+    assert!(doc.contains("\"/v1/relay/{id}\""), "relay paths documented");
     // Mounted: a malformed request is refused by the intake, with its code, translated.
     let (status, body) = http(port, "POST", "/v1/relay", "{");
     assert_eq!(status, 400, "{body}");
@@ -351,7 +392,7 @@ fn api_serves_the_relay_intake_when_given_relayer_accounts() {
     let _ = with_relay.kill();
     let _ = with_relay.wait();
 
-    let (mut without, port) = api(false);
+    let (mut without, port, _) = api(false);
     let (status, _) = http(port, "POST", "/v1/relay", "{");
     assert_eq!(status, 404, "no relay accounts, no intake");
     let _ = without.kill();
