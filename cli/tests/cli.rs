@@ -438,14 +438,19 @@ fn every_long_running_command_stops_cleanly_on_sigterm() {
     let mut running = vec![
         (
             "indexer",
-            command(&["indexer", "run"]).spawn().expect("indexer"),
+            spawn(&["indexer", "run"]).expect("indexer"),
             None,
         ),
         (
             "api",
-            command(&["api", "--listen", &api_listen])
-                .spawn()
-                .expect("api"),
+            spawn(&[
+                "api",
+                "--listen",
+                &api_listen,
+                "--metrics-listen",
+                "127.0.0.1:0",
+            ])
+            .expect("api"),
             Some(api_port),
         ),
         (
