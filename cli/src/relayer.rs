@@ -132,7 +132,7 @@ pub(crate) async fn run(args: RelayerArgs) -> eyre::Result<()> {
                 .wrap_err_with(|| format!("cannot listen on {addr}"))?;
             info!(%addr, "relay intake listening");
             Some(tokio::spawn(async move {
-                axum::serve(listener, nest_relayer::router(intake))
+                axum::serve(listener, nest_relayer::standalone_router(intake))
                     .with_graceful_shutdown(async move { stop.wait().await })
                     .await
             }))

@@ -39,6 +39,42 @@ pub fn router(intake: RelayIntake) -> Router {
         .with_state(intake)
 }
 
+/// [`router`] served on its own (`nest relayer --listen`): unknown paths and wrong methods are
+/// problem documents too (the api, which mounts [`router`], has its own fallbacks).
+pub fn standalone_router(intake: RelayIntake) -> Router {
+    router(intake)
+        .fallback(|headers: HeaderMap| async move {
+            fallback_problem(
+                &headers,
+                404,
+                "route.not_found",
+                "Not found",
+                "No such route.",
+            )
+        })
+        .method_not_allowed_fallback(|headers: HeaderMap| async move {
+            fallback_problem(
+                &headers,
+                405,
+                "method.not_allowed",
+                "Method not allowed",
+                "This route does not accept this method.",
+            )
+        })
+}
+
+fn fallback_problem(
+    headers: &HeaderMap,
+    status: u16,
+    code: &str,
+    title: &str,
+    detail: &str,
+) -> Response {
+    let mut problem = Problem::new(status, code, title, detail);
+    problem.request_id = Problem::request_id_of(headers);
+    problem.into_response_with(None)
+}
+
 /// The OpenAPI description of [`router`]'s paths (the api merges it into its document).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::OpenApi;

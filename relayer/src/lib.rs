@@ -15,7 +15,7 @@ pub mod submitter;
 pub use chain::{FeeEstimate, Head, RelayChain};
 pub use config::RelayerConfig;
 pub use error::{RelayerError, Result};
-pub use http::{JobView, Problem, router};
+pub use http::{JobView, Problem, router, standalone_router};
 pub use intake::{Accepted, RelayIntake};
 pub use keeper::{GovernanceKeeper, KeeperStep};
 pub use request::{Domains, RelayRequest};

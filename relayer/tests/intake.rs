@@ -13,6 +13,7 @@ use common::*;
 use nest_abis::{NestMarketplace, NestToken};
 use nest_chain::AnvilOptions;
 use nest_store::RelayJobStatus;
+use tower::ServiceExt;
 
 /// Posts `body`, expects `status` and `code`, and checks nothing was stored.
 async fn refused(
@@ -380,4 +381,57 @@ async fn an_unfunded_pool_is_unavailable() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{problem}");
     assert_eq!(problem["code"], "relay.unavailable");
     assert_eq!(job_count(&store).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_alone_unknown_routes_and_methods_are_problems() {
+    let chain = deployed_chain(AnvilOptions::default()).await;
+    let store = store("standalone").await;
+    let relayer = Relayer::intake_only(
+        &chain,
+        &store,
+        chain.config("standalone"),
+        vec![chain.keys[9].address()],
+    )
+    .await;
+    let alone = nest_relayer::standalone_router(relayer.intake.clone());
+    for (method, path, status, code) in [
+        (
+            "GET",
+            "/v1/nothing",
+            StatusCode::NOT_FOUND,
+            "route.not_found",
+        ),
+        (
+            "DELETE",
+            "/v1/relay",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method.not_allowed",
+        ),
+    ] {
+        let response = alone
+            .clone()
+            .oneshot(
+                axum::http::Request::builder()
+                    .method(method)
+                    .uri(path)
+                    .header("x-request-id", "req-42")
+                    .body(axum::body::Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("router");
+        assert_eq!(response.status(), status, "{method} {path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        let problem: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+        assert_eq!(problem["code"], code);
+        assert_eq!(problem["requestId"], "req-42");
+        assert_eq!(problem["type"], nest_http::problem_type(code));
+    }
 }
