@@ -187,9 +187,11 @@ def run_schemathesis(ctx: Context, api: str, tokens: dict[str, str], run: ToolRu
         interactions = recorder.get("interactions", {})
         requests += len(interactions)
         for case_id, checks in recorder.get("checks", {}).items():
+            # The schema operation: the scenario's label, or for stateful scenarios the case's
+            # method and path (unsupported_method cases send other methods to the same operation).
             case = recorder.get("cases", {}).get(case_id, {}).get("value", {})
-            op = f"{case.get('method', '?')} {case.get('path', '?')}" if case else label
-            if interactions:
+            op = label if label != "Stateful tests" or not case else f"{case.get('method', '?')} {case.get('path', '?')}"
+            if interactions and label != "Stateful tests":
                 operations.add(op)
             for check in checks:
                 checks_seen.add(check["name"])
