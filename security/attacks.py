@@ -273,7 +273,7 @@ class Attacks:
         expect("replayed message", replay, 401, "auth.nonce_unknown")
         expect_ok("the first session still works", self.me(first.json()["token"]))
         # A nonce never issued by the server is refused the same way.
-        expect("invented nonce", self.verify(self.message("0123456789abcdef0123456789abcdef")), 401, "auth.nonce_unknown")
+        expect("invented nonce", self.verify(self.message("inventedByTheAttackerNeverIssued")), 401, "auth.nonce_unknown")
         return "replay refused with 401 auth.nonce_unknown; invented nonce refused; first session intact"
 
     def siwe_domain_confusion(self):
