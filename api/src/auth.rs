@@ -103,7 +103,8 @@ impl FromRequestParts<AppState> for AuthSession {
 }
 
 /// `GET /v1/auth/nonce`
-#[utoipa::path(get, path = "/v1/auth/nonce", tag = "auth", responses((status = 200, body = NonceResponse)))]
+#[utoipa::path(get, path = "/v1/auth/nonce", tag = "auth",
+    responses((status = 200, body = NonceResponse), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn nonce(State(state): State<AppState>) -> Result<Json<NonceResponse>, ApiError> {
     // 128 random bits, alphanumeric as EIP-4361 requires.
     let nonce = uuid::Uuid::new_v4().simple().to_string();
@@ -121,15 +122,17 @@ pub async fn nonce(State(state): State<AppState>) -> Result<Json<NonceResponse>,
 }
 
 /// `POST /v1/auth/verify`
-#[utoipa::path(post, path = "/v1/auth/verify", tag = "auth", request_body = VerifyRequest,
-    responses((status = 200, body = SessionResponse), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem)))]
+#[utoipa::path(post, path = "/v1/auth/verify", tag = "auth", request_body(content = VerifyRequest, content_type = "application/json"),
+    responses((status = 200, body = SessionResponse), (status = 400, response = crate::openapi::BadRequest), (status = 401, response = crate::openapi::Unauthorized), (status = 413, response = crate::openapi::PayloadTooLarge), (status = 415, response = crate::openapi::UnsupportedMediaType), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn verify(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<VerifyRequest>,
 ) -> Result<Json<SessionResponse>, ApiError> {
     let config = &state.inner.config;
     let message = siwe::Message::from_str(&request.message).map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "auth.bad_message").with("detail", e)
+        ApiError::new(StatusCode::BAD_REQUEST, "auth.bad_message")
+            .for_parameter("message")
+            .because(e)
     })?;
     if message.domain.as_str() != config.siwe_domain {
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "auth.wrong_domain")
@@ -202,7 +205,7 @@ pub async fn verify(
 
 /// `POST /v1/auth/refresh`: a new token for the same wallet; the old session ends.
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = SessionResponse), (status = 401, body = crate::error::Problem)))]
+    responses((status = 200, body = SessionResponse), (status = 401, response = crate::openapi::Unauthorized), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn refresh(
     State(state): State<AppState>,
     session: AuthSession,
@@ -218,7 +221,7 @@ pub async fn refresh(
 
 /// `POST /v1/auth/logout`
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = crate::error::Problem)))]
+    responses((status = 204, description = "The session has ended"), (status = 401, response = crate::openapi::Unauthorized), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn logout(
     State(state): State<AppState>,
     session: AuthSession,
@@ -243,7 +246,8 @@ pub struct MeResponse {
 }
 
 /// `GET /v1/me` (private: never cached by shared caches)
-#[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])), responses((status = 200, body = MeResponse)))]
+#[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = MeResponse), (status = 401, response = crate::openapi::Unauthorized), (status = 404, response = crate::openapi::NotFound), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn me(
     State(state): State<AppState>,
     session: AuthSession,

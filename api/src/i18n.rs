@@ -1,11 +1,24 @@
 //! Message catalogues (`api/i18n/{en,ko,ja,zh}.json`) and `Accept-Language` negotiation.
+//!
+//! Each code has a `title` (the problem type's summary, fixed text) and a `detail` (this
+//! occurrence, with `{name}` placeholders). Titles are their own text, never derived from a
+//! detail, so a value quoted in the detail cannot change the title.
 
+use serde::Deserialize;
 use std::{collections::HashMap, sync::OnceLock};
 
 /// Languages Nest answers in; the first is the fallback.
 pub const LANGUAGES: [&str; 4] = ["en", "ko", "ja", "zh"];
 
-type Catalog = HashMap<String, String>;
+/// One code's texts in one language.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    title: String,
+    detail: String,
+}
+
+type Catalog = HashMap<String, Entry>;
 
 fn catalogs() -> &'static HashMap<&'static str, Catalog> {
     static CATALOGS: OnceLock<HashMap<&'static str, Catalog>> = OnceLock::new();
@@ -61,18 +74,46 @@ pub fn negotiate(header: Option<&str>) -> &'static str {
     best.map(|(lang, _)| lang).unwrap_or(LANGUAGES[0])
 }
 
-/// The message for `code` in `lang` (English fallback) with `{name}` placeholders filled.
-pub fn message(lang: &str, code: &str, params: &[(&str, String)]) -> String {
+fn entry(lang: &str, code: &str) -> Option<&'static Entry> {
     let all = catalogs();
-    let template = all
-        .get(lang)
+    all.get(lang)
         .and_then(|c| c.get(code))
         .or_else(|| all.get("en").and_then(|c| c.get(code)))
-        .cloned()
+}
+
+/// The detail for `code` in `lang` (English fallback) with `{name}` placeholders filled.
+pub fn message(lang: &str, code: &str, params: &[(&str, String)]) -> String {
+    let template = entry(lang, code)
+        .map(|e| e.detail.clone())
         .unwrap_or_else(|| code.to_string());
     params.iter().fold(template, |text, (name, value)| {
         text.replace(&format!("{{{name}}}"), value)
     })
+}
+
+/// The title of `code` in `lang` (English fallback): fixed text, no placeholders.
+pub fn title(lang: &str, code: &str) -> String {
+    entry(lang, code)
+        .map(|e| e.title.clone())
+        .unwrap_or_else(|| code.to_string())
+}
+
+/// The `{name}` placeholders of a template, sorted.
+fn placeholders(text: &str) -> Vec<String> {
+    let mut found: Vec<String> = text
+        .split('{')
+        .skip(1)
+        .filter_map(|p| p.split('}').next())
+        .map(str::to_string)
+        .collect();
+    found.sort();
+    found
+}
+
+/// True when the detail of `code` needs no values (codes a mounted router answers with, which
+/// the api translates by code alone).
+pub fn needs_no_params(code: &str) -> bool {
+    entry("en", code).is_some_and(|e| placeholders(&e.detail).is_empty())
 }
 
 #[cfg(test)]
@@ -90,16 +131,11 @@ mod tests {
             expected.sort();
             assert_eq!(these, expected, "{lang} covers exactly the English codes");
             for code in &english {
-                let placeholders = |text: &str| {
-                    let mut found: Vec<String> = text
-                        .split('{')
-                        .skip(1)
-                        .filter_map(|p| p.split('}').next())
-                        .map(str::to_string)
-                        .collect();
-                    found.sort();
-                    found
-                };
+                let title = super::title(lang, code);
+                assert!(
+                    placeholders(&title).is_empty() && !title.is_empty() && title != *code,
+                    "{lang}/{code} has a fixed title"
+                );
                 let en = message("en", code, &[]);
                 let other = message(lang, code, &[]);
                 assert_eq!(

@@ -16,13 +16,13 @@ pub use state::{ApiConfig, AppState};
 
 use axum::{
     Router,
-    extract::{ConnectInfo, Request, State},
+    extract::{ConnectInfo, DefaultBodyLimit, Request, State},
     http::{HeaderName, HeaderValue, Method, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
     limit::RequestBodyLimitLayer,
@@ -31,12 +31,37 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-/// Largest request body, bytes.
-pub const BODY_LIMIT: usize = 64 * 1024;
+/// Largest request body, bytes (the limit every Nest service applies).
+pub use nest_http::BODY_LIMIT;
 
-/// The whole HTTP interface. `extra` is merged under the same middleware (the relayer's
-/// intake routes).
-pub fn router(state: AppState, extra: Option<Router>) -> Router {
+/// A router served under the api's middleware (the relayer's intake), with the OpenAPI
+/// description of its paths, which `/openapi.json` then includes.
+pub struct Mounted {
+    /// The routes.
+    pub router: Router,
+    /// Their description.
+    pub openapi: utoipa::openapi::OpenApi,
+}
+
+impl std::fmt::Debug for Mounted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mounted")
+            .field(
+                "paths",
+                &self.openapi.paths.paths.keys().collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// The public HTTP interface. `extra` is merged under the same middleware (the relayer's
+/// intake routes). Metrics are not on it: serve [`admin_router`] on a separate listener.
+pub fn router(state: AppState, extra: Option<Mounted>) -> Router {
+    let (extra, mounted_doc) = match extra {
+        Some(m) => (Some(m.router), Some(m.openapi)),
+        None => (None, None),
+    };
+    let document: Arc<str> = openapi::document_with(mounted_doc).into();
     let v1 = Router::new()
         .route("/v1/auth/nonce", get(auth::nonce))
         .route("/v1/auth/verify", post(auth::verify))
@@ -66,9 +91,14 @@ pub fn router(state: AppState, extra: Option<Router>) -> Router {
     let mut app: Router = Router::new()
         .route("/healthz", get(routes::meta::healthz))
         .route("/readyz", get(routes::meta::readyz))
-        .route("/metrics", get(routes::meta::metrics))
-        .route("/openapi.json", get(routes::meta::openapi))
-        .route("/docs", get(routes::meta::docs))
+        .route(
+            "/openapi.json",
+            get(move || routes::meta::openapi(document.clone())),
+        )
+        .route("/docs", get(routes::docs::page))
+        .route("/docs/swagger-ui-bundle.js", get(routes::docs::bundle))
+        .route("/docs/swagger-ui.css", get(routes::docs::style))
+        .route("/docs/init.js", get(routes::docs::init))
         .merge(v1)
         .with_state(state.clone());
     if let Some(extra) = extra {
@@ -90,23 +120,62 @@ pub fn router(state: AppState, extra: Option<Router>) -> Router {
             header::IF_NONE_MATCH,
         ]);
     let request_id = HeaderName::from_static("x-request-id");
+    let timeout = state.config().request_timeout;
+    // Inner to outer: the time limit and the body limit answer inside `localize_problems`, so
+    // their refusals are problem documents too.
     app.fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(middleware::from_fn_with_state(timeout, time_limit))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn(error::localize_problems))
         .layer(middleware::from_fn(metrics::track))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(cors)
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; script-src 'self' https://cdn.jsdelivr.net; frame-ancestors 'none'"),
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self'; frame-ancestors 'none'",
+            ),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// The operators' interface: `/metrics` (Prometheus), served on its own listener (loopback by
+/// default), never on the public one.
+pub fn admin_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(routes::meta::metrics))
+        .with_state(state)
+}
+
+/// Answers 503 (`request.timeout`) when the handler has not answered within `limit` (a stream
+/// counts as answered once its headers are sent).
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            ::metrics::counter!("nest_api_timeouts_total").increment(1);
+            error::ApiError::timeout().into_response()
+        }
+    }
 }
 
 /// Per-IP and per-account limits (429 with `Retry-After`).

@@ -36,6 +36,8 @@ pub struct ApiConfig {
     pub cache_ttl: Duration,
     /// `Cache-Control: max-age` on public GETs, seconds.
     pub public_max_age: u64,
+    /// Longest time a handler may take before the request is answered 503 `request.timeout`.
+    pub request_timeout: Duration,
 }
 
 impl ApiConfig {
@@ -58,6 +60,7 @@ impl ApiConfig {
             rate_limits: RateLimits::default(),
             cache_ttl: Duration::from_secs(300),
             public_max_age: 2,
+            request_timeout: Duration::from_secs(15),
         }
     }
 }

@@ -314,7 +314,7 @@ async fn every_read_endpoint_answers_and_bad_input_gets_precise_translated_error
         (
             "/v1/nfts?owner[$ne]=x".to_string(),
             400,
-            "request.invalid_parameter",
+            "request.unknown_parameter",
         ),
         (
             "/v1/listings?limit=0".to_string(),
@@ -334,12 +334,12 @@ async fn every_read_endpoint_answers_and_bad_input_gets_precise_translated_error
         (
             "/v1/listings?color=red".to_string(),
             400,
-            "request.invalid_parameter",
+            "request.unknown_parameter",
         ),
         (
             "/v1/listings?minPrice=-5".to_string(),
             400,
-            "request.invalid_parameter",
+            "request.invalid_number",
         ),
         (
             "/v1/listings?cursor=zz".to_string(),
@@ -350,10 +350,10 @@ async fn every_read_endpoint_answers_and_bad_input_gets_precise_translated_error
         (
             "/v1/listings/abc".to_string(),
             400,
-            "request.invalid_parameter",
+            "request.invalid_number",
         ),
         ("/v1/nope".to_string(), 404, "route.not_found"),
-        ("/v1/offers".to_string(), 400, "request.invalid_parameter"),
+        ("/v1/offers".to_string(), 400, "request.offer_filter"),
     ] {
         let response = api
             .client
@@ -410,12 +410,11 @@ async fn every_read_endpoint_answers_and_bad_input_gets_precise_translated_error
     let too_big = post(&api, "/v1/auth/verify", &huge, &[]).await;
     assert_eq!(too_big.status, 413, "{}", too_big.body);
     let injection = serde_json::json!({ "message": { "$gt": "" }, "signature": "0x" }).to_string();
-    assert_eq!(
-        post(&api, "/v1/auth/verify", &injection, &[]).await.json()["code"],
-        "request.malformed_json"
-    );
+    let injected = post(&api, "/v1/auth/verify", &injection, &[]).await.json();
+    assert_eq!(injected["code"], "request.invalid_field", "{injected}");
+    assert_eq!(injected["parameter"], "message", "{injected}");
 
-    let metrics = api.client.get("/metrics").await;
+    let metrics = api.admin.get("/metrics").await;
     assert!(
         metrics.body.contains("nest_api_requests_total"),
         "{}",
@@ -612,57 +611,323 @@ async fn rate_limits_are_shared_through_redis_and_answer_429_with_retry_after() 
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn problems_from_mounted_routers_are_translated_keeping_their_specifics() {
-    use alloy::signers::local::PrivateKeySigner;
+/// Stands in for the relayer's intake: an English problem with a stable code, and a handler
+/// slower than the api's time limit.
+fn mounted_stand_in() -> nest_api::Mounted {
     use axum::{
         http::{StatusCode, header},
-        routing::post,
+        routing::{get, post},
     };
-    let store = nest_store::testing::fresh_test_store("api_foreign")
-        .await
-        .expect("store");
-    let addresses = nest_chain::NestAddresses {
-        forwarder: Address::repeat_byte(1),
-        token: Address::repeat_byte(2),
-        timelock: Address::repeat_byte(3),
-        governor: Address::repeat_byte(4),
-        nft: Address::repeat_byte(5),
-        marketplace: Address::repeat_byte(6),
-    };
-    let tokens =
-        nest_keys::TokenSigner::new(nest_keys::NestSigner::from_local(PrivateKeySigner::random()));
-    let state = nest_api::AppState::new(
-        nest_api::ApiConfig::new(31337, addresses, ORIGIN),
-        store,
-        tokens,
-        None,
-        None,
-    )
-    .await
-    .expect("state");
-    // Stands in for the relayer's intake: an English problem with a stable code.
-    let relay = axum::Router::new().route(
-        "/v1/relay",
-        post(|| async {
-            (
-                StatusCode::CONFLICT,
-                [(header::CONTENT_TYPE, "application/problem+json")],
-                r#"{"type":"urn:nest:problem:relay.nonce","title":"Wrong nonce","status":409,"detail":"nonce 7 is not the next one (5)","code":"relay.nonce"}"#,
-            )
-        }),
+    let router = axum::Router::new()
+        .route(
+            "/v1/relay",
+            post(|| async {
+                (
+                    StatusCode::CONFLICT,
+                    [(header::CONTENT_TYPE, "application/problem+json")],
+                    r#"{"type":"urn:nest:problem:relay.nonce","title":"Wrong nonce","status":409,"detail":"nonce 7 is not the next one (5)","code":"relay.nonce"}"#,
+                )
+            }),
+        )
+        .route(
+            "/v1/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        );
+    let openapi = utoipa::openapi::OpenApiBuilder::new()
+        .paths(utoipa::openapi::PathsBuilder::new().path(
+            "/v1/relay",
+            utoipa::openapi::PathItem::new(
+                utoipa::openapi::HttpMethod::Post,
+                utoipa::openapi::path::OperationBuilder::new().operation_id(Some("relay")),
+            ),
+        ))
+        .build();
+    nest_api::Mounted { router, openapi }
+}
+
+/// Asserts `response` is a problem with `status` and `code`, in `lang`, naming the request.
+#[track_caller]
+fn assert_problem(
+    response: &HttpResponse,
+    status: u16,
+    code: &str,
+    lang: &str,
+) -> serde_json::Value {
+    assert_eq!(response.status, status, "{}", response.body);
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/problem+json"),
+        "{}",
+        response.body
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(nest_api::serve(
-        listener,
-        nest_api::router(state, Some(relay)),
-        std::future::pending(),
-    ));
-    let client = HttpClient::new(addr);
-    let response = client
+    assert_eq!(
+        response.header("content-language"),
+        Some(lang),
+        "{}",
+        response.body
+    );
+    let problem = response.json();
+    assert_eq!(problem["code"], code, "{problem}");
+    assert_eq!(problem["status"], status, "{problem}");
+    assert_eq!(
+        problem["type"],
+        format!("urn:nest:problem:{code}"),
+        "{problem}"
+    );
+    assert!(
+        problem["requestId"]
+            .as_str()
+            .is_some_and(|id| Some(id) == response.header("x-request-id")),
+        "{problem}"
+    );
+    problem
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_layer_answers_with_a_translated_problem() {
+    let api = bare_api(
+        "api_layers",
+        |c| c.request_timeout = Duration::from_millis(300),
+        Some(mounted_stand_in()),
+    )
+    .await;
+    let ko = [("Accept-Language", "ko")];
+
+    // The body limit, with a Content-Length (refused before the body is read) and chunked, on
+    // the api's routes and on a mounted router's.
+    let big = "a".repeat(100_000);
+    for path in ["/v1/auth/verify", "/v1/relay"] {
+        let response = api
+            .client
+            .request(
+                "POST",
+                path,
+                &[
+                    ("Accept-Language", "ko"),
+                    ("Content-Type", "application/json"),
+                ],
+                Some(&big),
+            )
+            .await;
+        let problem = assert_problem(&response, 413, "request.body_too_large", "ko");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .expect("detail")
+                .contains("65536바이트"),
+            "{problem}"
+        );
+    }
+    let mut chunked = b"POST /v1/auth/verify HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAccept-Language: ko\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..5 {
+        chunked.extend_from_slice(format!("{:x}\r\n{}\r\n", 20_000, "a".repeat(20_000)).as_bytes());
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    assert_problem(
+        &api.client.raw(&chunked).await,
+        413,
+        "request.body_too_large",
+        "ko",
+    );
+
+    // The time limit.
+    let slow = api.client.request("GET", "/v1/slow", &ko, None).await;
+    assert_problem(&slow, 503, "request.timeout", "ko");
+    assert!(slow.header("retry-after").is_some());
+
+    // Routing: unknown path, wrong method (with the allowed ones named).
+    assert_problem(
+        &api.client.request("GET", "/v1/nope", &ko, None).await,
+        404,
+        "route.not_found",
+        "ko",
+    );
+    let wrong = api
+        .client
+        .request("DELETE", "/v1/listings", &ko, None)
+        .await;
+    assert_problem(&wrong, 405, "method.not_allowed", "ko");
+    assert!(
+        wrong.header("allow").is_some_and(|a| a.contains("GET")),
+        "{:?}",
+        wrong.headers
+    );
+
+    // Extractors: a path parameter that is not UTF-8, a query parameter that is not a number,
+    // unknown and missing ones; each names the parameter, the detail is translated and the
+    // parser's English stays in `reason`.
+    let problem = assert_problem(
+        &api.client
+            .request("GET", "/v1/listings/%FF", &ko, None)
+            .await,
+        400,
+        "request.invalid_parameter",
+        "ko",
+    );
+    assert_eq!(problem["parameter"], "id", "{problem}");
+    for lang in ["ko", "ja", "zh"] {
+        let response = api
+            .client
+            .request(
+                "GET",
+                "/v1/listings?limit=abc",
+                &[("Accept-Language", lang)],
+                None,
+            )
+            .await;
+        let problem = assert_problem(&response, 400, "request.invalid_parameter", lang);
+        assert_eq!(problem["parameter"], "limit", "{problem}");
+        let detail = problem["detail"].as_str().expect("detail");
+        assert!(
+            detail.contains("limit") && !detail.contains("invalid digit"),
+            "{lang}: {detail}"
+        );
+        assert!(!detail.is_ascii(), "{lang}: translated: {detail}");
+        assert!(
+            problem["reason"]
+                .as_str()
+                .expect("reason")
+                .contains("invalid digit"),
+            "{problem}"
+        );
+    }
+    let problem = assert_problem(
+        &api.client
+            .request("GET", "/v1/sales?colour=red", &ko, None)
+            .await,
+        400,
+        "request.unknown_parameter",
+        "ko",
+    );
+    assert_eq!(problem["parameter"], "colour");
+    let problem = assert_problem(
+        &api.client.request("GET", "/v1/nfts", &ko, None).await,
+        400,
+        "request.missing_parameter",
+        "ko",
+    );
+    assert_eq!(problem["parameter"], "owner");
+    let problem = assert_problem(
+        &api.client
+            .request("GET", "/v1/listings?limit=0", &ko, None)
+            .await,
+        400,
+        "request.limit_out_of_range",
+        "ko",
+    );
+    assert_eq!(problem["parameter"], "limit");
+
+    // Bodies: media type, JSON syntax, and fields wrongly typed, unknown or missing.
+    let text = api
+        .client
+        .request(
+            "POST",
+            "/v1/auth/verify",
+            &[("Accept-Language", "ja"), ("Content-Type", "text/plain")],
+            Some("{}"),
+        )
+        .await;
+    assert_problem(&text, 415, "request.unsupported_media_type", "ja");
+    let problem = assert_problem(
+        &post(
+            &api,
+            "/v1/auth/verify",
+            "{\"message\": ",
+            &[("Accept-Language", "ja")],
+        )
+        .await,
+        400,
+        "request.malformed_json",
+        "ja",
+    );
+    assert!(problem["reason"].is_string(), "{problem}");
+    for (body, code, field) in [
+        (
+            r#"{"message": 5, "signature": "0x"}"#,
+            "request.invalid_field",
+            "message",
+        ),
+        (
+            r#"{"message": "m", "signature": "0x", "extra": 1}"#,
+            "request.unknown_field",
+            "extra",
+        ),
+        (r#"{"message": "m"}"#, "request.missing_field", "signature"),
+    ] {
+        let problem = assert_problem(
+            &post(&api, "/v1/auth/verify", body, &[("Accept-Language", "ja")]).await,
+            400,
+            code,
+            "ja",
+        );
+        assert_eq!(problem["parameter"], field, "{problem}");
+        assert!(
+            problem["detail"].as_str().expect("detail").contains(field),
+            "{problem}"
+        );
+    }
+
+    // A title is the code's own text, whatever the detail quotes (here a URI with a colon).
+    let message = siwe_message(
+        "localhost:8080",
+        "https://evil.example/login",
+        "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+        31337,
+        "abcdefgh12345678",
+        &rfc3339_now(),
+    );
+    let body = serde_json::json!({ "message": message, "signature": "0x00" }).to_string();
+    let response = api
+        .client
+        .request(
+            "POST",
+            "/v1/auth/verify",
+            &[("Content-Type", "application/json")],
+            Some(&body),
+        )
+        .await;
+    let problem = assert_problem(&response, 401, "auth.wrong_uri", "en");
+    assert_eq!(problem["title"], "Sign-in URI of another site", "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("https://evil.example/login")
+    );
+    assert_eq!(
+        response.header("www-authenticate"),
+        Some("Bearer realm=\"nest\"")
+    );
+
+    // 401s carry an RFC 6750 challenge.
+    let anonymous = api.client.get("/v1/me").await;
+    assert_problem(&anonymous, 401, "auth.missing_token", "en");
+    assert_eq!(
+        anonymous.header("www-authenticate"),
+        Some("Bearer realm=\"nest\"")
+    );
+    let forged = api
+        .client
+        .request(
+            "GET",
+            "/v1/me",
+            &[("Authorization", "Bearer not.a.token")],
+            None,
+        )
+        .await;
+    assert_problem(&forged, 401, "auth.invalid_token", "en");
+    let challenge = forged.header("www-authenticate").expect("challenge");
+    assert!(
+        challenge.starts_with("Bearer realm=\"nest\", error=\"invalid_token\""),
+        "{challenge}"
+    );
+
+    // A mounted router's problem: translated, its specifics kept, the request id added.
+    let relay = api
+        .client
         .request(
             "POST",
             "/v1/relay",
@@ -673,10 +938,7 @@ async fn problems_from_mounted_routers_are_translated_keeping_their_specifics() 
             Some("{}"),
         )
         .await;
-    assert_eq!(response.status, 409);
-    assert_eq!(response.header("content-language"), Some("ja"));
-    let problem = response.json();
-    assert_eq!(problem["code"], "relay.nonce");
+    let problem = assert_problem(&relay, 409, "relay.nonce", "ja");
     assert!(
         problem["detail"]
             .as_str()
@@ -684,8 +946,117 @@ async fn problems_from_mounted_routers_are_translated_keeping_their_specifics() 
             .contains("ノンス"),
         "{problem}"
     );
+    assert_eq!(problem["title"], "ノンスの誤り");
     assert_eq!(
         problem["reason"], "nonce 7 is not the next one (5)",
         "the specifics are kept"
+    );
+
+    // Conditional GET: weak comparison, lists and `*`.
+    let first = api.client.get("/v1/sales").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let etag = first.header("etag").expect("etag").to_string();
+    for condition in [
+        etag.clone(),
+        format!("W/{etag}"),
+        format!("\"other\", W/{etag}"),
+        "*".to_string(),
+    ] {
+        let again = api
+            .client
+            .request("GET", "/v1/sales", &[("If-None-Match", &condition)], None)
+            .await;
+        assert_eq!(again.status, 304, "If-None-Match: {condition}");
+        assert_eq!(again.header("etag"), Some(etag.as_str()));
+    }
+    let changed = api
+        .client
+        .request(
+            "GET",
+            "/v1/sales",
+            &[("If-None-Match", "W/\"other\"")],
+            None,
+        )
+        .await;
+    assert_eq!(changed.status, 200);
+
+    // Metrics are on the admin listener only.
+    assert_problem(
+        &api.client.get("/metrics").await,
+        404,
+        "route.not_found",
+        "en",
+    );
+    let metrics = api.admin.get("/metrics").await;
+    assert_eq!(metrics.status, 200);
+    assert!(metrics.body.contains("nest_api_requests_total"));
+
+    // The document includes the mounted router's paths.
+    let doc = api.client.get("/openapi.json").await.json();
+    assert!(
+        doc["paths"]["/v1/relay"]["post"].is_object(),
+        "mounted paths are described"
+    );
+    assert!(doc["paths"]["/v1/ping"]["get"].is_object());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_declares_query_parameters_limits_and_problem_answers() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&nest_api::openapi::document()).expect("JSON");
+    assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"));
+    for path in ["/healthz", "/readyz", "/v1/ping", "/v1/listings"] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path} is described");
+    }
+    let mut lists = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("item") {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().expect("name");
+                let placed = parameter["in"].as_str().expect("in");
+                let in_template = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    placed == "path",
+                    in_template,
+                    "{method} {path} {name} is in {placed}"
+                );
+                if name == "limit" {
+                    lists += 1;
+                    assert_eq!(parameter["schema"]["minimum"], 1, "{path}");
+                    assert_eq!(parameter["schema"]["maximum"], 100, "{path}");
+                }
+            }
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let response = match response["$ref"].as_str() {
+                        Some(r) => {
+                            &doc["components"]["responses"][r.rsplit('/').next().expect("name")]
+                        }
+                        None => response,
+                    };
+                    if path == "/readyz" {
+                        continue;
+                    }
+                    assert!(
+                        response["content"]["application/problem+json"].is_object(),
+                        "{method} {path} {status} is a problem: {response}"
+                    );
+                }
+            }
+            if path.starts_with("/v1/") {
+                assert!(
+                    operation["responses"]["429"].is_object(),
+                    "{method} {path} documents 429"
+                );
+            }
+        }
+    }
+    assert_eq!(lists, 6, "every page size is bounded");
+    assert!(doc["paths"]["/v1/auth/verify"]["post"]["responses"]["413"].is_object());
+    assert!(doc["paths"]["/v1/auth/verify"]["post"]["responses"]["415"].is_object());
+    let unauthorized = &doc["components"]["responses"]["Unauthorized"];
+    assert!(
+        unauthorized["headers"]["WWW-Authenticate"].is_object(),
+        "{unauthorized}"
     );
 }

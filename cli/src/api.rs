@@ -2,7 +2,7 @@
 
 use alloy::primitives::Address;
 use clap::Args;
-use eyre::bail;
+use eyre::{WrapErr, bail};
 use nest_api::{ApiConfig, AppState};
 use nest_chain::{DeploymentManifest, NestAddresses, ProjectLayout, http_provider};
 use nest_keys::{NestSigner, SecretString, SignerConfig, TokenSigner};
@@ -18,6 +18,9 @@ pub(crate) struct ApiArgs {
     /// Address to listen on.
     #[arg(long, env = "NEST_API_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Address of the admin listener serving `/metrics` (Prometheus); never the public one.
+    #[arg(long, env = "NEST_METRICS_LISTEN", default_value = "127.0.0.1:9464")]
+    metrics_listen: SocketAddr,
     /// The public origin of the dApp (SIWE domain and URI are checked against it).
     #[arg(long, env = "NEST_API_ORIGIN", default_value = "http://localhost:8080")]
     origin: String,
@@ -79,6 +82,7 @@ pub(crate) fn api_config(manifest: &DeploymentManifest, origin: &str) -> eyre::R
 }
 
 pub(crate) async fn run(args: ApiArgs) -> eyre::Result<()> {
+    let shutdown = crate::shutdown::Shutdown::install()?;
     let Some(store_config) = StoreConfig::from_env()? else {
         bail!("no store: set NEST_MONGODB_URI (nest dev runs a local one for you)");
     };
@@ -99,7 +103,7 @@ pub(crate) async fn run(args: ApiArgs) -> eyre::Result<()> {
         let chain = RelayChain::connect(config, http_provider(&args.rpc_url, None)?).await?;
         let intake = RelayIntake::new(chain, store.clone(), args.relay_accounts.clone()).await?;
         info!(accounts = ?args.relay_accounts, "serving the relay intake");
-        Some(nest_relayer::router(intake))
+        Some(relay_mount(intake))
     };
     let state = AppState::new(
         api_config(&manifest, &args.origin)?,
@@ -109,13 +113,47 @@ pub(crate) async fn run(args: ApiArgs) -> eyre::Result<()> {
         Some(provider),
     )
     .await?;
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    info!(listen = %args.listen, "api listening");
-    nest_api::serve(listener, nest_api::router(state, relay), async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .wrap_err_with(|| format!("cannot listen on {}", args.listen))?;
+    let admin = tokio::net::TcpListener::bind(args.metrics_listen)
+        .await
+        .wrap_err_with(|| format!("cannot listen on {} (metrics)", args.metrics_listen))?;
+    info!(listen = %args.listen, metrics = %admin.local_addr()?, "api listening");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let admin_task = tokio::spawn(nest_api::serve(
+        admin,
+        nest_api::admin_router(state.clone()),
+        until_stopped(stopped.clone()),
+    ));
+    let stop = std::sync::Arc::new(stop);
+    let on_signal = stop.clone();
+    tokio::spawn(async move {
+        shutdown.wait().await;
+        let _ = on_signal.send(true);
+    });
+    let served = nest_api::serve(
+        listener,
+        nest_api::router(state, relay),
+        until_stopped(stopped),
+    )
+    .await;
+    // The public listener ended (stopped, or failed): the admin one ends with it.
+    let _ = stop.send(true);
+    served?;
+    admin_task.await??;
     Ok(())
+}
+
+/// The relayer's intake routes with their OpenAPI description, for the api to serve.
+pub(crate) fn relay_mount(intake: RelayIntake) -> nest_api::Mounted {
+    nest_api::Mounted {
+        router: nest_relayer::router(intake),
+        openapi: nest_relayer::http::openapi(),
+    }
 }
 
 #[cfg(test)]

@@ -40,11 +40,13 @@ pub(crate) struct DevArgs {
 pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     // Listen for Ctrl-C / SIGTERM before starting anything, so a signal that arrives during
     // start-up is not lost (the default action would kill us without stopping the children).
-    let shutdown = ShutdownSignals::install()?;
+    let shutdown = crate::shutdown::Shutdown::install()?;
     let layout = ProjectLayout::discover()?;
     let state_dir = layout.state_dir();
     std::fs::create_dir_all(&state_dir)
         .wrap_err_with(|| format!("creating {}", state_dir.display()))?;
+    // One `nest dev` per state folder: a second would find the store's files held.
+    let mut dev_lock = DevLock::acquire(&state_dir)?;
 
     // The store: NEST_MONGODB_URI if given, else the local server on .nest/store.
     let (store_config, _local_store) = match StoreConfig::from_env()? {
@@ -228,11 +230,20 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
             .await
     });
     let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
-    let api_router = nest_api::router(api_state, Some(nest_relayer::router(intake)));
+    let admin = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let metrics_addr = admin.local_addr()?;
+    tokio::spawn(nest_api::serve(
+        admin,
+        nest_api::admin_router(api_state.clone()),
+        std::future::pending(),
+    ));
+    let api_router = nest_api::router(api_state, Some(crate::api::relay_mount(intake)));
     let api_task = tokio::spawn(nest_api::serve(listener, api_router, async {
         let _ = api_stopped.await;
     }));
+    dev_lock.record_url(&format!("http://{api_addr}"))?;
     println!("  api            http://{api_addr}  (docs at /docs, OpenAPI at /openapi.json)");
+    println!("  metrics        http://{metrics_addr}/metrics");
     println!(
         "  relayer        POST http://{api_addr}/v1/relay (gas paid by account [{}])",
         keys.len() - 1
@@ -277,25 +288,121 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     Ok(())
 }
 
-/// Ctrl-C and SIGTERM, registered once.
-struct ShutdownSignals {
-    interrupt: tokio::signal::unix::Signal,
-    terminate: tokio::signal::unix::Signal,
+/// Held while a `nest dev` runs on a state folder: `<state>/dev.lock`, exclusively locked (the
+/// kernel releases the lock when the process ends, however it ends), naming the holder's pid
+/// and api URL for the next one to report.
+#[derive(Debug)]
+struct DevLock {
+    file: std::fs::File,
+    path: std::path::PathBuf,
 }
 
-impl ShutdownSignals {
-    fn install() -> eyre::Result<Self> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(Self {
-            interrupt: signal(SignalKind::interrupt())?,
-            terminate: signal(SignalKind::terminate())?,
-        })
+/// Why [`DevLock::acquire`] failed.
+#[derive(Debug, thiserror::Error)]
+enum DevLockError {
+    /// Another `nest dev` holds the state folder.
+    #[error(
+        "another nest dev is running on {state} (pid {pid}, api {url}); stop it first, or give this one its own state folder with NEST_STATE_DIR"
+    )]
+    Running {
+        /// The state folder.
+        state: String,
+        /// The holder's pid, as it recorded it.
+        pid: String,
+        /// The holder's api URL, as it recorded it.
+        url: String,
+    },
+    /// The lock file could not be used.
+    #[error("lock file {path}: {source}")]
+    Io {
+        /// The lock file.
+        path: String,
+        /// The failure.
+        source: std::io::Error,
+    },
+}
+
+impl DevLock {
+    /// Locks `state_dir` for this process, or says who holds it.
+    fn acquire(state_dir: &std::path::Path) -> Result<Self, DevLockError> {
+        use std::io::{Read, Seek, Write};
+        let path = state_dir.join("dev.lock");
+        let io = |source| DevLockError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                let field = |name: &str| {
+                    text.lines()
+                        .find_map(|l| l.strip_prefix(name))
+                        .map(|v| v.trim().to_string())
+                        .filter(|v| !v.is_empty())
+                        .unwrap_or_else(|| "not known yet".into())
+                };
+                return Err(DevLockError::Running {
+                    state: state_dir.display().to_string(),
+                    pid: field("pid="),
+                    url: field("url="),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
+        file.set_len(0).map_err(io)?;
+        file.rewind().map_err(io)?;
+        writeln!(file, "pid={}", std::process::id()).map_err(io)?;
+        Ok(Self { file, path })
     }
 
-    async fn wait(mut self) {
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
-        }
+    /// Records the api URL for a second `nest dev` to report.
+    fn record_url(&mut self, url: &str) -> Result<(), DevLockError> {
+        use std::io::{Seek, Write};
+        let path = self.path.display().to_string();
+        let io = |source| DevLockError::Io {
+            path: path.clone(),
+            source,
+        };
+        self.file.set_len(0).map_err(io)?;
+        self.file.rewind().map_err(io)?;
+        write!(self.file, "pid={}\nurl={url}\n", std::process::id()).map_err(io)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_dev_on_the_same_state_folder_is_told_who_runs() {
+        let state = tempfile::tempdir().expect("tmp");
+        let mut first = DevLock::acquire(state.path()).expect("first");
+        let err = DevLock::acquire(state.path()).expect_err("held");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("pid {}", std::process::id())),
+            "{text}"
+        );
+        assert!(text.contains("api not known yet"), "{text}");
+        first.record_url("http://127.0.0.1:8080").expect("url");
+        let text = DevLock::acquire(state.path())
+            .expect_err("held")
+            .to_string();
+        assert!(text.contains("another nest dev is running"), "{text}");
+        assert!(text.contains("api http://127.0.0.1:8080"), "{text}");
+        drop(first);
+        let again = DevLock::acquire(state.path()).expect("free once the first ends");
+        drop(again);
+        let other = tempfile::tempdir().expect("tmp");
+        let _own = DevLock::acquire(other.path()).expect("another state folder is free");
     }
 }

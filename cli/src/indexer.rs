@@ -70,11 +70,8 @@ pub(crate) async fn run(args: IndexerArgs) -> eyre::Result<()> {
     let indexer = Indexer::new(config, store, provider).await?;
     match args.command.unwrap_or(IndexerCommand::Run) {
         IndexerCommand::Run => {
-            indexer
-                .run(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?
+            let shutdown = crate::shutdown::Shutdown::install()?;
+            indexer.run(async move { shutdown.wait().await }).await?
         }
         IndexerCommand::Status => {
             let status = indexer.status().await?;

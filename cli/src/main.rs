@@ -8,6 +8,7 @@ mod deploy;
 mod dev;
 mod indexer;
 mod relayer;
+mod shutdown;
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;

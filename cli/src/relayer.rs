@@ -83,6 +83,7 @@ async fn load_signers(file: Option<&PathBuf>) -> eyre::Result<Vec<NestSigner>> {
 }
 
 pub(crate) async fn run(args: RelayerArgs) -> eyre::Result<()> {
+    let shutdown = crate::shutdown::Shutdown::install()?;
     let Some(rpc_url) = args.rpc_url.clone() else {
         bail!("no RPC endpoint: pass --rpc-url or set NEST_RPC_URL");
     };
@@ -124,6 +125,7 @@ pub(crate) async fn run(args: RelayerArgs) -> eyre::Result<()> {
 
     let server = match args.listen {
         Some(addr) => {
+            let stop = shutdown.clone();
             let intake = RelayIntake::new(chain, store, submitter.addresses()).await?;
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
@@ -131,9 +133,7 @@ pub(crate) async fn run(args: RelayerArgs) -> eyre::Result<()> {
             info!(%addr, "relay intake listening");
             Some(tokio::spawn(async move {
                 axum::serve(listener, nest_relayer::router(intake))
-                    .with_graceful_shutdown(async {
-                        let _ = tokio::signal::ctrl_c().await;
-                    })
+                    .with_graceful_shutdown(async move { stop.wait().await })
                     .await
             }))
         }
@@ -141,16 +141,10 @@ pub(crate) async fn run(args: RelayerArgs) -> eyre::Result<()> {
     };
     let keep = async {
         if let Some((keeper, interval)) = &keeper {
-            keeper
-                .run(*interval, async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await;
+            keeper.run(*interval, shutdown.wait()).await;
         }
     };
-    let submit = submitter.run(async {
-        let _ = tokio::signal::ctrl_c().await;
-    });
+    let submit = submitter.run(shutdown.wait());
     let ((), submitted) = tokio::join!(keep, submit);
     submitted?;
     if let Some(server) = server {

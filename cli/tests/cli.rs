@@ -122,6 +122,34 @@ fn killing_nest_dev_orphans_neither_anvil_nor_the_store() {
 }
 
 #[test]
+fn a_second_dev_on_the_same_state_folder_names_the_running_one() {
+    use std::io::Write;
+    let state = tempfile::tempdir().expect("tmp");
+    // Holds the state folder as a running `nest dev` does.
+    let mut held = std::fs::File::create(state.path().join("dev.lock")).expect("lock file");
+    held.lock().expect("lock");
+    writeln!(held, "pid=4242\nurl=http://127.0.0.1:18080").expect("write");
+    let started = Instant::now();
+    let output = nest(state.path())
+        .args(["dev", "--api-port", "0"])
+        .output()
+        .expect("nest dev runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("another nest dev is running")
+            && stderr.contains("pid 4242")
+            && stderr.contains("http://127.0.0.1:18080"),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "it stops at once"
+    );
+    assert!(!state.path().join("store").exists(), "nothing started");
+}
+
+#[test]
 fn deploy_is_idempotent_and_refuses_a_wrong_chain() {
     let state = tempfile::tempdir().expect("tmp");
     let anvil = nest_chain::AnvilNode::spawn(
@@ -319,6 +347,7 @@ fn api_serves_the_relay_intake_when_given_relayer_accounts() {
     let relayer_account = anvil.addresses()[9].to_string();
     let api = |relay: bool| {
         let port = nest_chain::anvil::free_port().expect("port");
+        let metrics_port = nest_chain::anvil::free_port().expect("port");
         let mut cmd = nest(state.path());
         cmd.env("NEST_MONGODB_URI", &store_uri)
             .env(
@@ -326,6 +355,7 @@ fn api_serves_the_relay_intake_when_given_relayer_accounts() {
                 format!("cli_api_{}", std::process::id()),
             )
             .args(["api", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")])
             .args(["--rpc-url", &url, "--manifest"])
             .arg(&manifest)
             .stdout(Stdio::null());
@@ -338,10 +368,21 @@ fn api_serves_the_relay_intake_when_given_relayer_accounts() {
             assert!(Instant::now() < deadline, "api listening");
             std::thread::sleep(Duration::from_millis(50));
         }
-        (child, port)
+        (child, port, metrics_port)
     };
 
-    let (mut with_relay, port) = api(true);
+    let (mut with_relay, port, metrics_port) = api(true);
+    // Metrics on the admin listener only (counting the public listener's requests).
+    let (status, _) = http(port, "GET", "/healthz", "");
+    assert_eq!(status, 200);
+    let (status, body) = http(metrics_port, "GET", "/metrics", "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("nest_api_requests_total"), "{body}");
+    let (status, body) = http(port, "GET", "/metrics", "");
+    assert_eq!(status, 404, "not on the public listener: {body}");
+    // The document describes the mounted intake.
+    let (_, doc) = http(port, "GET", "/openapi.json", "");
+    assert!(doc.contains("\"/v1/relay/{id}\""), "relay paths documented");
     // Mounted: a malformed request is refused by the intake, with its code, translated.
     let (status, body) = http(port, "POST", "/v1/relay", "{");
     assert_eq!(status, 400, "{body}");
@@ -351,9 +392,100 @@ fn api_serves_the_relay_intake_when_given_relayer_accounts() {
     let _ = with_relay.kill();
     let _ = with_relay.wait();
 
-    let (mut without, port) = api(false);
+    let (mut without, port, _) = api(false);
     let (status, _) = http(port, "POST", "/v1/relay", "{");
     assert_eq!(status, 404, "no relay accounts, no intake");
     let _ = without.kill();
     let _ = without.wait();
+}
+
+/// Waits up to `within` for `child` to exit; its status, or `None` if it is still running (then
+/// it is killed).
+fn exit_within(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn every_long_running_command_stops_cleanly_on_sigterm() {
+    let (state, anvil, url, manifest) = deployed_by_the_binary();
+    let store_uri = nest_store::testing::test_server_uri().expect("store server");
+    let database = format!("cli_sigterm_{}", std::process::id());
+    let command = |args: &[&str]| {
+        let mut cmd = nest(state.path());
+        cmd.env("NEST_MONGODB_URI", &store_uri)
+            .env("NEST_MONGODB_DATABASE", &database)
+            .env("NEST_SIGNER", "local")
+            .env("NEST_SIGNER_KEY", anvil.keys()[9].to_bytes().to_string())
+            .args(args)
+            .args(["--rpc-url", &url, "--manifest"])
+            .arg(&manifest);
+        cmd
+    };
+    let spawn = |args: &[&str]| command(args).stdout(Stdio::null()).spawn();
+    let api_port = nest_chain::anvil::free_port().expect("port");
+    let relay_port = nest_chain::anvil::free_port().expect("port");
+    let api_listen = format!("127.0.0.1:{api_port}");
+    let relay_listen = format!("127.0.0.1:{relay_port}");
+    let mut running = vec![
+        (
+            "indexer",
+            spawn(&["indexer", "run"]).expect("indexer"),
+            None,
+        ),
+        (
+            "api",
+            spawn(&[
+                "api",
+                "--listen",
+                &api_listen,
+                "--metrics-listen",
+                "127.0.0.1:0",
+            ])
+            .expect("api"),
+            Some(api_port),
+        ),
+        (
+            "relayer",
+            spawn(&["relayer", "--listen", &relay_listen]).expect("relayer"),
+            Some(relay_port),
+        ),
+    ];
+    for (name, _, port) in &running {
+        if let Some(port) = port {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !listening(*port) {
+                assert!(Instant::now() < deadline, "{name} never listened");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+    // Let the indexer catch up and the relayer take its account's lease.
+    std::thread::sleep(Duration::from_secs(3));
+    for (name, child, _) in &mut running {
+        // SAFETY: signalling our own child.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+        let status = exit_within(child, Duration::from_secs(30));
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "{name} did not stop cleanly on SIGTERM: {status:?}"
+        );
+    }
+    // Nothing half-written: the indexer's checkpoint is whole and at the head.
+    let status = command(&["indexer", "status"]).output().expect("status");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.contains("lag 0 blocks"), "{text}");
 }

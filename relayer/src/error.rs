@@ -2,7 +2,8 @@
 //! sees: a stable machine code (`relay.*`), an HTTP status and an English title.
 //!
 //! The api crate mounts [`crate::http::router`] and translates by [`RelayerError::code`], so codes
-//! never change meaning; add new ones instead.
+//! never change meaning; add new ones instead. Codes of refusals any service makes (the body's
+//! media type and size) are the shared `request.*` ones.
 
 use axum::http::StatusCode;
 use std::time::Duration;
@@ -13,6 +14,15 @@ pub enum RelayerError {
     /// The body is not a well-formed relay request.
     #[error("malformed request: {0}")]
     Malformed(String),
+    /// The body is not declared as `application/json`.
+    #[error("send the relay request as application/json")]
+    UnsupportedMediaType,
+    /// The body is larger than the limit.
+    #[error("the body is larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit, bytes.
+        limit: usize,
+    },
     /// The signature does not recover to the request's signer.
     #[error("bad signature: {0}")]
     BadSignature(String),
@@ -39,6 +49,19 @@ pub enum RelayerError {
     Duplicate {
         /// The existing job.
         job: String,
+    },
+    /// Another request of the same signer already used this nonce: the client must sign again
+    /// with the next nonce.
+    #[error(
+        "nonce {nonce} of {from} was already used by another request; the next unused nonce is {expected}"
+    )]
+    NonceUsed {
+        /// The signer.
+        from: String,
+        /// Nonce in the request.
+        nonce: String,
+        /// The next unused nonce.
+        expected: String,
     },
     /// The deadline is past or too close.
     #[error(
@@ -117,10 +140,13 @@ impl RelayerError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Malformed(_) => "relay.malformed",
+            Self::UnsupportedMediaType => "request.unsupported_media_type",
+            Self::BodyTooLarge { .. } => "request.body_too_large",
             Self::BadSignature(_) => "relay.bad_signature",
             Self::WrongChain { .. } => "relay.wrong_chain",
             Self::Nonce { .. } => "relay.nonce",
             Self::Duplicate { .. } => "relay.duplicate",
+            Self::NonceUsed { .. } => "relay.nonce_used",
             Self::Expired { .. } => "relay.expired",
             Self::TargetNotAllowed(_) => "relay.target_not_allowed",
             Self::ValueNotZero(_) => "relay.value_not_zero",
@@ -146,7 +172,11 @@ impl RelayerError {
             | Self::ValueNotZero(_)
             | Self::GasCap { .. }
             | Self::CalldataTooLarge { .. } => StatusCode::FORBIDDEN,
-            Self::Nonce { .. } | Self::Duplicate { .. } => StatusCode::CONFLICT,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Nonce { .. } | Self::Duplicate { .. } | Self::NonceUsed { .. } => {
+                StatusCode::CONFLICT
+            }
             Self::Expired { .. } | Self::Reverts { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Quota { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -165,6 +195,9 @@ impl RelayerError {
             "relay.wrong_chain" => "Signed for another chain",
             "relay.nonce" => "Wrong nonce",
             "relay.duplicate" => "Request already accepted",
+            "relay.nonce_used" => "Nonce already used",
+            "request.unsupported_media_type" => "Unsupported media type",
+            "request.body_too_large" => "Request body too large",
             "relay.expired" => "Deadline too close",
             "relay.target_not_allowed" => "Target not allowed",
             "relay.value_not_zero" => "Value must be zero",
@@ -256,6 +289,25 @@ mod tests {
                 RelayerError::Duplicate { job: "j".into() },
                 "relay.duplicate",
                 409,
+            ),
+            (
+                RelayerError::NonceUsed {
+                    from: "a".into(),
+                    nonce: "0".into(),
+                    expected: "1".into(),
+                },
+                "relay.nonce_used",
+                409,
+            ),
+            (
+                RelayerError::UnsupportedMediaType,
+                "request.unsupported_media_type",
+                415,
+            ),
+            (
+                RelayerError::BodyTooLarge { limit: 1 },
+                "request.body_too_large",
+                413,
             ),
             (
                 RelayerError::Expired {

@@ -5,119 +5,122 @@
 //!   `{"id", "status", "statusUrl"}` once the job is stored.
 //! - `GET /v1/relay/{id}`: the job: state, every transaction hash tried, the receipt summary.
 //!
-//! Errors are RFC 9457 problem documents (`application/problem+json`):
-//! `{"type", "title", "status", "detail", "code"}`, with `Retry-After` on 429 and 503.
+//! Errors are RFC 9457 problem documents ([`nest_http::Problem`], `application/problem+json`):
+//! `{"type", "title", "status", "detail", "code", "requestId"}`, with `Retry-After` on 429 and
+//! 503. The body must be sent as `application/json` (415 otherwise).
 
 use crate::{error::RelayerError, intake::RelayIntake};
 use axum::{
     Json, Router,
     body::Bytes,
     extract::{DefaultBodyLimit, Path, State, rejection::BytesRejection},
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use nest_store::{RelayJob, RelayJobKind, RelayJobStatus};
 use serde::Serialize;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
-/// Largest request body, bytes.
-pub const BODY_LIMIT: usize = 64 * 1024;
+pub use nest_http::{BODY_LIMIT, Problem};
 
-/// The relayer's routes over `intake`.
+/// The relayer's routes over `intake`. Requests without an `x-request-id` get one (the api's,
+/// when it mounts these routes, is kept), and every problem names it.
 pub fn router(intake: RelayIntake) -> Router {
     Router::new()
         .route("/v1/relay", post(submit))
         .route("/v1/relay/{id}", get(status))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(PropagateRequestIdLayer::new(nest_http::REQUEST_ID))
+        .layer(SetRequestIdLayer::new(
+            nest_http::REQUEST_ID,
+            MakeRequestUuid,
+        ))
         .with_state(intake)
 }
 
-/// An RFC 9457 problem document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Problem {
-    /// URI naming the problem type (`urn:nest:problem:<code>`).
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Short English summary of the type.
-    pub title: String,
-    /// HTTP status.
-    pub status: u16,
-    /// English explanation of this occurrence.
-    pub detail: String,
-    /// Stable machine code (`relay.*`).
-    pub code: String,
+/// The OpenAPI description of [`router`]'s paths (the api merges it into its document).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    RelayDoc::openapi()
 }
 
-impl Problem {
-    /// The problem document for an error.
-    pub fn from_error(error: &RelayerError) -> Self {
-        Self {
-            type_: format!("urn:nest:problem:{}", error.code()),
-            title: error.title().to_string(),
-            status: error.status().as_u16(),
-            detail: error.detail(),
-            code: error.code().to_string(),
-        }
-    }
-}
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(submit, status),
+    components(schemas(Problem, crate::request::RelayRequestSchema, AcceptedBody, JobView, ReceiptView)),
+    tags((name = "relay", description = "Gasless transactions: the user signs, the relayer pays"))
+)]
+struct RelayDoc;
 
-impl IntoResponse for RelayerError {
-    fn into_response(self) -> Response {
-        problem_response(
-            self.status(),
-            Problem::from_error(&self),
-            self.retry_after(),
-        )
-    }
-}
-
-fn problem_response(
-    status: StatusCode,
-    problem: Problem,
-    retry_after: Option<std::time::Duration>,
-) -> Response {
-    let mut response = (status, Json(problem)).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
+/// The problem document for `error`, answering the request with id `request_id`.
+pub fn problem_of(error: &RelayerError, request_id: Option<String>) -> Problem {
+    let mut problem = Problem::new(
+        error.status().as_u16(),
+        error.code(),
+        error.title(),
+        &error.detail(),
     );
-    if let Some(after) = retry_after
-        && let Ok(value) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
-    {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
+    problem.request_id = request_id;
+    problem
+}
+
+impl RelayerError {
+    /// The problem response for this error, answering the request with `headers`.
+    pub fn into_problem_response(self, headers: &HeaderMap) -> Response {
+        let problem = problem_of(&self, Problem::request_id_of(headers));
+        problem.into_response_with(self.retry_after().map(|d| d.as_secs()))
     }
-    response
 }
 
 /// `202` answer of `POST /v1/relay`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct AcceptedBody {
+    /// The job id.
     id: String,
+    /// `queued`.
+    #[schema(value_type = String)]
     status: RelayJobStatus,
+    /// Where to follow the job.
     status_url: String,
 }
 
+/// `POST /v1/relay`: takes a signed request and queues it.
+#[utoipa::path(post, path = "/v1/relay", tag = "relay",
+    request_body(content = crate::request::RelayRequestSchema, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Accepted and stored; follow it at `statusUrl`", body = AcceptedBody),
+        (status = 400, description = "Malformed, bad signature or signed for another chain", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not sponsored: target, value, gas or call data", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Wrong nonce, nonce used by another request, or already accepted", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Deadline too close, or the call would revert", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over the signer's quota", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 500, description = "The relayer is misconfigured", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The relayer cannot take requests now", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
 async fn submit(
     State(intake): State<RelayIntake>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => {
-            let status = rejection.status();
-            let error = RelayerError::Malformed(if status == StatusCode::PAYLOAD_TOO_LARGE {
-                format!("the body is larger than {BODY_LIMIT} bytes")
+    let outcome = if !nest_http::is_json_content_type(&headers) {
+        Err(RelayerError::UnsupportedMediaType)
+    } else {
+        match body {
+            Ok(body) => intake.submit(&body).await,
+            Err(rejection) => Err(if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                RelayerError::BodyTooLarge { limit: BODY_LIMIT }
             } else {
-                rejection.body_text()
-            });
-            let mut problem = Problem::from_error(&error);
-            problem.status = status.as_u16();
-            metrics::counter!(crate::metrics::INTAKE, "outcome" => error.code()).increment(1);
-            return problem_response(status, problem, None);
+                RelayerError::Malformed(rejection.body_text())
+            }),
         }
     };
-    match intake.submit(&body).await {
+    match outcome {
         Ok(accepted) => (
             StatusCode::ACCEPTED,
             Json(AcceptedBody {
@@ -127,19 +130,29 @@ async fn submit(
             }),
         )
             .into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => {
+            if matches!(
+                e,
+                RelayerError::UnsupportedMediaType | RelayerError::BodyTooLarge { .. }
+            ) {
+                metrics::counter!(crate::metrics::INTAKE, "outcome" => e.code()).increment(1);
+            }
+            e.into_problem_response(&headers)
+        }
     }
 }
 
 /// A job as `GET /v1/relay/{id}` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobView {
     /// Job id.
     pub id: String,
-    /// `forward`, `vote` or `delegate`.
+    /// `forward`, `vote`, `delegate` or `governance`.
+    #[schema(value_type = String)]
     pub kind: RelayJobKind,
-    /// State.
+    /// State: `queued`, `submitted`, `mined`, `confirmed`, `failed` or `expired`.
+    #[schema(value_type = String)]
     pub status: RelayJobStatus,
     /// Chain id.
     pub chain_id: i64,
@@ -168,7 +181,7 @@ pub struct JobView {
 }
 
 /// The receipt of a mined job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReceiptView {
     /// Transaction hash.
@@ -222,12 +235,26 @@ impl From<RelayJob> for JobView {
     }
 }
 
-async fn status(State(intake): State<RelayIntake>, Path(id): Path<String>) -> Response {
+/// `GET /v1/relay/{id}`: a job's state, its transactions and receipt.
+#[utoipa::path(get, path = "/v1/relay/{id}", tag = "relay",
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The job", body = JobView),
+        (status = 404, description = "No job with this id", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store is unreachable", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
+async fn status(
+    State(intake): State<RelayIntake>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return RelayerError::NotFound(id.chars().take(64).collect()).into_response();
+        return RelayerError::NotFound(id.chars().take(64).collect())
+            .into_problem_response(&headers);
     }
     match intake.job(&id).await {
         Ok(job) => Json(JobView::from(job)).into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => e.into_problem_response(&headers),
     }
 }

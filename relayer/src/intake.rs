@@ -7,7 +7,8 @@
 //!    (`relay.bad_signature`, `relay.wrong_chain`);
 //! 3. the nonce is the next unused one: the larger of the on-chain nonce and one past the
 //!    highest nonce of the signer's jobs not yet final (`relay.nonce`; an already accepted
-//!    request is `relay.duplicate`);
+//!    request is `relay.duplicate`, a different request reusing a spent nonce
+//!    `relay.nonce_used`);
 //! 4. the deadline is at least the configured margin after the chain's time (`relay.expired`);
 //! 5. forward requests only: target and selector on the allow-list, value 0, gas and call data
 //!    under their caps (`relay.target_not_allowed`, `relay.value_not_zero`, `relay.gas_cap`,
@@ -19,7 +20,7 @@
 //! 8. the relayer account that will send it has funds (cached balance) (`relay.unavailable`).
 //!
 //! Then the job is inserted (unique per chain, nonce space, signer and nonce: a concurrent replay
-//! loses with `relay.duplicate`) and its id returned. Concurrent requests' jobs are stored in one
+//! loses with `relay.duplicate`, a concurrent different request with `relay.nonce_used`) and its id returned. Concurrent requests' jobs are stored in one
 //! write per round (group commit); each answer still waits for its own job to be stored.
 //!
 //! Requests of one signer are checked one at a time in this process, so its nonce and quota
@@ -255,12 +256,11 @@ impl RelayIntake {
             expected = expected_in(&activity);
         }
         if nonce != expected {
-            if nonce < expected
-                && let Some(job) = jobs
+            if nonce < expected {
+                let existing = jobs
                     .find_request(config.chain_id, &space, &from, &nonce)
-                    .await?
-            {
-                return Err(RelayerError::Duplicate { job: job.id });
+                    .await?;
+                return Err(spent_nonce(&request, existing, expected));
             }
             return Err(RelayerError::Nonce {
                 from: from.to_string(),
@@ -356,10 +356,8 @@ impl RelayIntake {
         if !stored.await.map_err(|_| unavailable())?? {
             let existing = jobs
                 .find_request(config.chain_id, &space, &from, &nonce)
-                .await?
-                .map(|j| j.id)
-                .unwrap_or_default();
-            return Err(RelayerError::Duplicate { job: existing });
+                .await?;
+            return Err(spent_nonce(&request, existing, nonce + U256::from(1)));
         }
         self.add_to_view(&job);
         info!(job = %job.id, kind = job.kind.as_str(), %from, %nonce, signer = %relayer, "relay job queued");
@@ -515,19 +513,12 @@ impl RelayIntake {
     ) -> RelayJob {
         let domains = self.inner.chain.domains();
         let now = DateTime::now();
-        let (to, data, signature) = match request {
-            RelayRequest::Forward(r) => (r.to, r.data.to_string(), r.signature.to_string()),
-            RelayRequest::Vote(r) => {
+        let signature = request.signature_hex();
+        let (to, data) = match request {
+            RelayRequest::Forward(r) => (r.to, r.data.to_string()),
+            RelayRequest::Vote(_) | RelayRequest::Delegate(_) => {
                 let (to, call) = request.call(domains);
-                (to, call.to_string(), r.signature.to_string())
-            }
-            RelayRequest::Delegate(r) => {
-                let (to, call) = request.call(domains);
-                (
-                    to,
-                    call.to_string(),
-                    alloy::primitives::Bytes::from(r.signature.as_bytes()).to_string(),
-                )
+                (to, call.to_string())
             }
         };
         debug_assert!(
@@ -560,6 +551,22 @@ impl RelayIntake {
             created_at: now,
             updated_at: now,
         }
+    }
+}
+
+/// The refusal of a request whose nonce is spent: an exact replay of the stored request (the
+/// same signature) is `relay.duplicate`; a different request reusing the nonce is
+/// `relay.nonce_used`, so the client knows to sign again with `expected`.
+fn spent_nonce(request: &RelayRequest, existing: Option<RelayJob>, expected: U256) -> RelayerError {
+    match existing {
+        Some(job) if job.signature.eq_ignore_ascii_case(&request.signature_hex()) => {
+            RelayerError::Duplicate { job: job.id }
+        }
+        _ => RelayerError::NonceUsed {
+            from: request.from().to_string(),
+            nonce: request.nonce().to_string(),
+            expected: expected.to_string(),
+        },
     }
 }
 

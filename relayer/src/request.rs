@@ -80,49 +80,128 @@ impl<'de> Deserialize<'de> for Quantity {
     }
 }
 
+/// Documented as an integer, a decimal string or a `0x` hex string.
+impl utoipa::PartialSchema for Quantity {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0)),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^([0-9]{1,78}|0x[0-9a-fA-F]{1,64})$")),
+            )
+            .description(Some(
+                "An integer: a JSON number below 2^64, a decimal string or a 0x hex string",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Quantity {}
+
+/// The body of `POST /v1/relay`, by `kind` (`forward` when absent). Only describes the body for
+/// the OpenAPI document: [`RelayRequest::parse`] reads it.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum RelayRequestSchema {
+    /// An ERC-2771 forward request signed for the forwarder.
+    Forward(ForwardBody),
+    /// A governor ballot (`castVoteBySig`).
+    Vote(VoteBody),
+    /// A token delegation (`delegateBySig`).
+    Delegate(DelegateBody),
+}
+
 /// The body of a `forward` request.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ForwardBody {
-    from: Address,
-    to: Address,
+pub struct ForwardBody {
     #[serde(default)]
-    value: Quantity,
-    gas: Quantity,
-    nonce: Quantity,
-    deadline: Quantity,
-    data: Bytes,
-    signature: Bytes,
+    /// The kind of request: `forward` (the default when absent).
+    #[schema(pattern = "^forward$")]
+    pub kind: Option<String>,
+    /// The signer, on whose behalf the call runs.
+    #[schema(value_type = String, pattern = "^0x[0-9a-fA-F]{40}$")]
+    pub from: Address,
+    /// The target contract.
+    #[schema(value_type = String, pattern = "^0x[0-9a-fA-F]{40}$")]
+    pub to: Address,
     #[serde(default)]
-    chain_id: Option<u64>,
+    /// ETH sent along; the relayer only sponsors 0.
+    pub value: Quantity,
+    /// Gas the call may use.
+    pub gas: Quantity,
+    /// The forwarder's nonce of `from`.
+    pub nonce: Quantity,
+    /// Deadline, unix seconds (uint48).
+    pub deadline: Quantity,
+    /// Call data for `to`.
+    #[schema(value_type = String, pattern = "^0x([0-9a-fA-F]{2})*$")]
+    pub data: Bytes,
+    /// EIP-712 signature (65 bytes, r ‖ s ‖ v).
+    #[schema(value_type = String, pattern = "^0x[0-9a-fA-F]{130}$")]
+    pub signature: Bytes,
+    #[serde(default)]
+    /// The chain id signed for (checked against the relayer's).
+    pub chain_id: Option<u64>,
 }
 
 /// The body of a `vote` request.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct VoteBody {
-    voter: Address,
-    proposal_id: Quantity,
-    support: u8,
-    nonce: Quantity,
-    signature: Bytes,
+pub struct VoteBody {
+    /// The kind of request: `vote`.
+    #[schema(pattern = "^vote$")]
+    pub kind: String,
+    /// The voter.
+    #[schema(value_type = String, pattern = "^0x[0-9a-fA-F]{40}$")]
+    pub voter: Address,
+    /// The proposal.
+    pub proposal_id: Quantity,
+    /// 0 against, 1 for, 2 abstain.
+    #[schema(maximum = 2)]
+    pub support: u8,
+    /// The governor's nonce of the voter.
+    pub nonce: Quantity,
+    /// EIP-712 signature of the ballot.
+    #[schema(value_type = String, pattern = "^0x[0-9a-fA-F]{130}$")]
+    pub signature: Bytes,
     #[serde(default)]
-    deadline: Option<Quantity>,
+    /// Optional deadline, unix seconds (the proposal's own applies anyway).
+    pub deadline: Option<Quantity>,
     #[serde(default)]
-    chain_id: Option<u64>,
+    /// The chain id signed for.
+    pub chain_id: Option<u64>,
 }
 
 /// The body of a `delegate` request.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct DelegateBody {
-    from: Address,
-    delegatee: Address,
-    nonce: Quantity,
-    expiry: Quantity,
-    signature: Bytes,
+pub struct DelegateBody {
+    /// The kind of request: `delegate`.
+    #[schema(pattern = "^delegate$")]
+    pub kind: String,
+    /// The delegator (who signed).
+    #[schema(value_type = String, pattern = "^0x[0-9a-fA-F]{40}$")]
+    pub from: Address,
+    /// Who receives the voting power.
+    #[schema(value_type = String, pattern = "^0x[0-9a-fA-F]{40}$")]
+    pub delegatee: Address,
+    /// The token's nonce of `from`.
+    pub nonce: Quantity,
+    /// Expiry, unix seconds.
+    pub expiry: Quantity,
+    /// EIP-712 signature of the delegation.
+    #[schema(value_type = String, pattern = "^0x[0-9a-fA-F]{130}$")]
+    pub signature: Bytes,
     #[serde(default)]
-    chain_id: Option<u64>,
+    /// The chain id signed for.
+    pub chain_id: Option<u64>,
 }
 
 /// An ERC-2771 forward request and its signature.
@@ -214,6 +293,9 @@ const WELL_KNOWN_CHAINS: [u64; 12] = [
     1, 10, 56, 100, 137, 324, 8453, 42161, 43114, 84532, 11155111, 31337,
 ];
 
+/// The largest uint48, 2^48 - 1 (the forwarder's deadline type).
+pub const UINT48_MAX: u64 = (1 << 48) - 1;
+
 fn malformed(e: impl std::fmt::Display) -> RelayerError {
     RelayerError::Malformed(e.to_string())
 }
@@ -252,17 +334,19 @@ impl RelayRequest {
         let object = value
             .as_object_mut()
             .ok_or_else(|| malformed("the body must be a JSON object"))?;
-        let kind = match object.remove("kind") {
+        let kind = match object.get("kind") {
             None => "forward".to_string(),
-            Some(serde_json::Value::String(kind)) => kind,
+            Some(serde_json::Value::String(kind)) => kind.clone(),
             Some(other) => return Err(malformed(format!("kind must be a string, got {other}"))),
         };
         let request = match kind.as_str() {
             "forward" => {
                 let body: ForwardBody = serde_json::from_value(value).map_err(malformed)?;
                 let deadline = body.deadline.0;
-                if deadline > U256::from(u64::from(u32::MAX) * 65_536) {
-                    return Err(malformed("deadline does not fit in uint48"));
+                if deadline > U256::from(UINT48_MAX) {
+                    return Err(malformed(format!(
+                        "deadline {deadline} does not fit in uint48 (at most {UINT48_MAX})"
+                    )));
                 }
                 let signature = parse_signature(&body.signature)?;
                 let request = ForwardRequest {
@@ -344,6 +428,15 @@ impl RelayRequest {
             Self::Forward(r) => r.nonce,
             Self::Vote(r) => r.nonce,
             Self::Delegate(r) => r.nonce,
+        }
+    }
+
+    /// The signature as a job stores it: `0x` hex of `r ‖ s ‖ v`.
+    pub fn signature_hex(&self) -> String {
+        match self {
+            Self::Forward(r) => r.signature.to_string(),
+            Self::Vote(r) => r.signature.to_string(),
+            Self::Delegate(r) => Bytes::from(r.signature.as_bytes()).to_string(),
         }
     }
 
@@ -560,6 +653,14 @@ mod tests {
     }
 
     fn signed_forward(key: &PrivateKeySigner, chain: u64) -> serde_json::Value {
+        signed_forward_until(key, chain, 2_000_000_000)
+    }
+
+    fn signed_forward_until(
+        key: &PrivateKeySigner,
+        chain: u64,
+        deadline: u64,
+    ) -> serde_json::Value {
         let d = domains();
         let mut domain = d.forwarder_domain.clone();
         domain.chain_id = Some(U256::from(chain));
@@ -569,7 +670,7 @@ mod tests {
             value: U256::ZERO,
             gas: U256::from(100_000),
             nonce: U256::from(3),
-            deadline: Uint::<48, 1>::from(2_000_000_000u64),
+            deadline: Uint::<48, 1>::from(deadline),
             data: Bytes::from_static(&[0xde, 0xad]),
         };
         let signature = key
@@ -580,7 +681,7 @@ mod tests {
             "to": Address::repeat_byte(0x11),
             "gas": 100000,
             "nonce": "3",
-            "deadline": "0x77359400",
+            "deadline": format!("{deadline:#x}"),
             "data": "0xdead",
             "signature": Bytes::from(signature.as_bytes()),
         })
@@ -673,5 +774,24 @@ mod tests {
         short["signature"] = "0x1234".into();
         let err = RelayRequest::parse(short.to_string().as_bytes()).expect_err("short");
         assert!(err.to_string().contains("65 bytes"), "{err}");
+    }
+
+    #[test]
+    fn the_largest_uint48_is_a_valid_deadline_and_one_more_is_not() {
+        let key = PrivateKeySigner::random();
+        let body = signed_forward_until(&key, 31337, UINT48_MAX);
+        let (request, _) = RelayRequest::parse(body.to_string().as_bytes()).expect("2^48 - 1");
+        assert!(matches!(&request, RelayRequest::Forward(r) if r.deadline == UINT48_MAX));
+        request
+            .verify_signature(&domains(), None)
+            .expect("verifies");
+        let mut as_decimal = body.clone();
+        as_decimal["deadline"] = "281474976710655".into();
+        RelayRequest::parse(as_decimal.to_string().as_bytes()).expect("decimal 2^48 - 1");
+        let mut too_big = body;
+        too_big["deadline"] = "281474976710656".into();
+        let err = RelayRequest::parse(too_big.to_string().as_bytes()).expect_err("2^48");
+        assert_eq!(err.code(), "relay.malformed");
+        assert!(err.to_string().contains("uint48"), "{err}");
     }
 }

@@ -30,14 +30,28 @@ async fn refused_raw(
     status: StatusCode,
     code: &str,
 ) -> serde_json::Value {
+    refused_as(relayer, "application/json", body, status, code).await
+}
+
+async fn refused_as(
+    relayer: &Relayer,
+    content_type: &str,
+    body: Vec<u8>,
+    status: StatusCode,
+    code: &str,
+) -> serde_json::Value {
     let before = job_count(&relayer.store).await;
-    let (got, problem) = relayer.post_raw(body).await;
+    let (got, problem) = relayer.post_as(content_type, body).await;
     assert_eq!(got, status, "{problem}");
     assert_eq!(problem["code"], code, "{problem}");
     assert_eq!(problem["status"], status.as_u16(), "{problem}");
     assert_eq!(problem["type"], format!("urn:nest:problem:{code}"));
     assert!(problem["title"].as_str().is_some_and(|t| !t.is_empty()));
     assert!(problem["detail"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(
+        problem["requestId"].as_str().is_some_and(|t| !t.is_empty()),
+        "every problem names the request: {problem}"
+    );
     assert_eq!(
         job_count(&relayer.store).await,
         before,
@@ -89,9 +103,20 @@ async fn bad_requests_are_refused_precisely_and_nothing_is_queued() {
         &relayer,
         &huge,
         StatusCode::PAYLOAD_TOO_LARGE,
-        "relay.malformed",
+        "request.body_too_large",
     )
     .await;
+    // A valid body must still be declared as JSON.
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", ""] {
+        refused_as(
+            &relayer,
+            content_type,
+            good().body().to_string().into_bytes(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "request.unsupported_media_type",
+        )
+        .await;
+    }
 
     // Signatures: another signer, another chain.
     let other = PrivateKeySigner::random();
@@ -168,7 +193,8 @@ async fn bad_requests_are_refused_precisely_and_nothing_is_queued() {
         .expect("stored");
     assert_eq!(job.status, RelayJobStatus::Queued);
     assert_eq!(job.signer, Some(chain.keys[9].address()));
-    // The next nonce counts the queued job.
+    // The next nonce counts the queued job: the same request signed again is a replay, a
+    // different one with the spent nonce must be signed again with the next.
     refused(
         &relayer,
         &Forward::new(&user, &a, a.nft, approve.clone(), 0, deadline).body(),
@@ -176,6 +202,20 @@ async fn bad_requests_are_refused_precisely_and_nothing_is_queued() {
         "relay.duplicate",
     )
     .await;
+    let problem = refused(
+        &relayer,
+        &Forward::new(&user, &a, a.nft, approve.clone(), 0, deadline + 1).body(),
+        StatusCode::CONFLICT,
+        "relay.nonce_used",
+    )
+    .await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("next unused nonce is 1"),
+        "{problem}"
+    );
 
     // Deadline too close (the margin is 10 s).
     let soon = chain.now().await + 5;
@@ -294,6 +334,24 @@ async fn bad_requests_are_refused_precisely_and_nothing_is_queued() {
         "{problem}"
     );
 
+    // The largest uint48 is a valid deadline.
+    let patient = PrivateKeySigner::random();
+    let last = relayer
+        .accept(
+            &Forward::new(
+                &patient,
+                &a,
+                a.nft,
+                approve.clone(),
+                0,
+                nest_relayer::request::UINT48_MAX,
+            )
+            .body(),
+        )
+        .await;
+    let (_, view) = relayer.get(&last).await;
+    assert_eq!(view["deadline"], (1u64 << 48) - 1);
+
     // Unknown job.
     let (status, problem) = relayer.get("no-such-job").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -305,7 +363,7 @@ async fn bad_requests_are_refused_precisely_and_nothing_is_queued() {
     assert_eq!(view["status"], "queued");
     assert_eq!(view["from"], user.address().to_string());
     assert_eq!(view["kind"], "forward");
-    assert_eq!(job_count(&store).await, 4);
+    assert_eq!(job_count(&store).await, 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,7 @@
 use super::{PageDto, cached, chain_now};
 use crate::{
     error::ApiError,
-    extract::{ApiQuery, limit, one_of, parse_address, parse_u256},
+    extract::{ApiPath, ApiQuery, limit, one_of, parse_address, parse_u256},
     state::AppState,
 };
 use alloy::{
@@ -12,7 +12,7 @@ use alloy::{
     primitives::{Address, Bytes},
 };
 use axum::{
-    extract::{OriginalUri, Path, State},
+    extract::{OriginalUri, State},
     http::HeaderMap,
     response::Response,
 };
@@ -186,13 +186,16 @@ pub struct ProposalDetailDto {
 
 /// Proposal filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProposalParams {
     /// Stored lifecycle state.
+    #[param(pattern = "^(pending|active|canceled|defeated|succeeded|queued|expired|executed)$")]
     pub state: Option<String>,
     /// Cursor.
     pub cursor: Option<String>,
     /// Page size.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -208,7 +211,8 @@ const STATES: [(&str, ProposalState); 8] = [
 ];
 
 /// `GET /v1/proposals`
-#[utoipa::path(get, path = "/v1/proposals", tag = "governance", params(ProposalParams), responses((status = 200, body = PageDto<ProposalDto>)))]
+#[utoipa::path(get, path = "/v1/proposals", tag = "governance", params(ProposalParams),
+    responses((status = 200, body = PageDto<ProposalDto>), (status = 304, response = crate::openapi::NotModified), (status = 400, response = crate::openapi::BadRequest), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn proposals(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -249,13 +253,13 @@ pub async fn proposals(
 }
 
 /// `GET /v1/proposals/{id}`
-#[utoipa::path(get, path = "/v1/proposals/{id}", tag = "governance", params(("id" = String, Path)),
-    responses((status = 200, body = ProposalDetailDto), (status = 404, body = crate::error::Problem)))]
+#[utoipa::path(get, path = "/v1/proposals/{id}", tag = "governance", params(("id" = String, Path, description = "Proposal id (decimal)", pattern = "^[0-9]{1,78}$")),
+    responses((status = 200, body = ProposalDetailDto), (status = 304, response = crate::openapi::NotModified), (status = 400, response = crate::openapi::BadRequest), (status = 404, response = crate::openapi::NotFound), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn proposal(
     State(state): State<AppState>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_u256("id", &id)?;
     let (chain, governor) = (
@@ -289,21 +293,24 @@ pub async fn proposal(
 
 /// Votes of a voter.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VoteParams {
     /// Voter address.
+    #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
     pub voter: String,
 }
 
 /// `GET /v1/votes?voter=`
-#[utoipa::path(get, path = "/v1/votes", tag = "governance", params(VoteParams), responses((status = 200, body = Vec<VoteDto>)))]
+#[utoipa::path(get, path = "/v1/votes", tag = "governance", params(VoteParams),
+    responses((status = 200, body = Vec<VoteDto>), (status = 304, response = crate::openapi::NotModified), (status = 400, response = crate::openapi::BadRequest), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn votes(
     State(state): State<AppState>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     ApiQuery(p): ApiQuery<VoteParams>,
 ) -> Result<Response, ApiError> {
-    let voter = parse_address(&p.voter)?;
+    let voter = parse_address("voter", &p.voter)?;
     let chain = state.inner.config.chain_id;
     let store = state.inner.store.clone();
     cached(
@@ -349,14 +356,17 @@ impl From<&Delegate> for DelegateDto {
 
 /// Delegates list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DelegateParams {
     /// How many, 1..=100.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
 /// `GET /v1/delegates` (most voting power first)
-#[utoipa::path(get, path = "/v1/delegates", tag = "governance", params(DelegateParams), responses((status = 200, body = Vec<DelegateDto>)))]
+#[utoipa::path(get, path = "/v1/delegates", tag = "governance", params(DelegateParams),
+    responses((status = 200, body = Vec<DelegateDto>), (status = 304, response = crate::openapi::NotModified), (status = 400, response = crate::openapi::BadRequest), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn delegates(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -388,15 +398,15 @@ pub async fn delegates(
 }
 
 /// `GET /v1/delegates/{address}`
-#[utoipa::path(get, path = "/v1/delegates/{address}", tag = "governance", params(("address" = String, Path)),
-    responses((status = 200, body = DelegateDto), (status = 404, body = crate::error::Problem)))]
+#[utoipa::path(get, path = "/v1/delegates/{address}", tag = "governance", params(("address" = String, Path, description = "Account", pattern = "^0x[0-9a-fA-F]{40}$")),
+    responses((status = 200, body = DelegateDto), (status = 304, response = crate::openapi::NotModified), (status = 400, response = crate::openapi::BadRequest), (status = 404, response = crate::openapi::NotFound), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn delegate(
     State(state): State<AppState>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
-    Path(address): Path<String>,
+    ApiPath(address): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let account = parse_address(&address)?;
+    let account = parse_address("address", &address)?;
     let (chain, token) = (
         state.inner.config.chain_id,
         state.inner.config.addresses.token,

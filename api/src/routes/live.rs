@@ -12,10 +12,14 @@ use tokio_stream_shim::BroadcastStream;
 
 /// What to follow.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StreamParams {
     /// Comma-separated `kind:id` pairs (`listings:1,auctions:2,proposals:123`) or bare kinds
     /// (`sales`) to follow a whole collection.
+    #[param(
+        pattern = "^((listings|auctions|offers|proposals)(:[0-9]{1,78})?|sales|votes|nfts|delegates)(,((listings|auctions|offers|proposals)(:[0-9]{1,78})?|sales|votes|nfts|delegates)){0,49}$"
+    )]
     pub topics: String,
 }
 
@@ -31,7 +35,8 @@ const KINDS: [&str; 8] = [
 ];
 
 /// `GET /v1/stream?topics=`
-#[utoipa::path(get, path = "/v1/stream", tag = "live", params(StreamParams), responses((status = 200, description = "text/event-stream of {kind, id} notices")))]
+#[utoipa::path(get, path = "/v1/stream", tag = "live", params(StreamParams),
+    responses((status = 200, description = "Server-Sent Events: one event per change notice, named by kind, with data `{\"kind\", \"id\"}`", content_type = "text/event-stream", body = String), (status = 400, response = crate::openapi::BadRequest), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn stream(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<StreamParams>,

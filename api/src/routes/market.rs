@@ -3,12 +3,12 @@
 use super::{PageDto, cached, now};
 use crate::{
     error::ApiError,
-    extract::{ApiQuery, limit, one_of, parse_address, parse_u256},
+    extract::{ApiPath, ApiQuery, limit, one_of, parse_address, parse_u256},
     state::AppState,
 };
 use alloy::primitives::{Address, U256};
 use axum::{
-    extract::{OriginalUri, Path, State},
+    extract::{OriginalUri, State},
     http::HeaderMap,
     response::Response,
 };
@@ -78,25 +78,34 @@ impl From<&Listing> for ListingDto {
 
 /// Listing filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListingParams {
     /// active, sold, cancelled, expired, stale.
+    #[param(pattern = "^(active|sold|cancelled|expired|stale)$")]
     pub status: Option<String>,
     /// Seller address.
+    #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
     pub seller: Option<String>,
     /// NFT contract.
+    #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
     pub nft: Option<String>,
     /// Payment token (0x000…000 for ETH).
+    #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
     pub payment_token: Option<String>,
     /// Lowest price (decimal, smallest unit).
+    #[param(pattern = "^[0-9]{1,78}$")]
     pub min_price: Option<String>,
     /// Highest price.
+    #[param(pattern = "^[0-9]{1,78}$")]
     pub max_price: Option<String>,
     /// recent (default), price_asc, price_desc.
+    #[param(pattern = "^(recent|price_asc|price_desc)$")]
     pub sort: Option<String>,
     /// Cursor from the previous page.
     pub cursor: Option<String>,
     /// Page size, 1..=100.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -110,7 +119,7 @@ const LISTING_STATUSES: [(&str, ListingStatus); 5] = [
 
 /// `GET /v1/listings`
 #[utoipa::path(get, path = "/v1/listings", tag = "marketplace", params(ListingParams),
-    responses((status = 200, body = PageDto<ListingDto>), (status = 400, body = crate::error::Problem)))]
+    responses((status = 200, body = PageDto<ListingDto>), (status = 304, response = crate::openapi::NotModified), (status = 400, response = crate::openapi::BadRequest), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn listings(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -123,9 +132,21 @@ pub async fn listings(
             .as_deref()
             .map(|s| one_of("status", s, &LISTING_STATUSES))
             .transpose()?,
-        seller: p.seller.as_deref().map(parse_address).transpose()?,
-        nft: p.nft.as_deref().map(parse_address).transpose()?,
-        payment_token: p.payment_token.as_deref().map(parse_address).transpose()?,
+        seller: p
+            .seller
+            .as_deref()
+            .map(|v| parse_address("seller", v))
+            .transpose()?,
+        nft: p
+            .nft
+            .as_deref()
+            .map(|v| parse_address("nft", v))
+            .transpose()?,
+        payment_token: p
+            .payment_token
+            .as_deref()
+            .map(|v| parse_address("paymentToken", v))
+            .transpose()?,
         min_price: p
             .min_price
             .as_deref()
@@ -174,13 +195,13 @@ pub async fn listings(
 }
 
 /// `GET /v1/listings/{id}`
-#[utoipa::path(get, path = "/v1/listings/{id}", tag = "marketplace", params(("id" = String, Path, description = "Listing id")),
-    responses((status = 200, body = ListingDto), (status = 404, body = crate::error::Problem)))]
+#[utoipa::path(get, path = "/v1/listings/{id}", tag = "marketplace", params(("id" = String, Path, description = "Listing id (decimal)", pattern = "^[0-9]{1,78}$")),
+    responses((status = 200, body = ListingDto), (status = 304, response = crate::openapi::NotModified), (status = 400, response = crate::openapi::BadRequest), (status = 404, response = crate::openapi::NotFound), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn listing(
     State(state): State<AppState>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_u256("id", &id)?;
     let (chain, market) = (
@@ -283,25 +304,29 @@ pub struct NftDetailDto {
 
 /// NFTs of an owner.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NftParams {
     /// Owner address (required).
+    #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
     pub owner: String,
     /// Cursor.
     pub cursor: Option<String>,
     /// Page size.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
 /// `GET /v1/nfts?owner=`
-#[utoipa::path(get, path = "/v1/nfts", tag = "marketplace", params(NftParams), responses((status = 200, body = PageDto<NftDto>)))]
+#[utoipa::path(get, path = "/v1/nfts", tag = "marketplace", params(NftParams),
+    responses((status = 200, body = PageDto<NftDto>), (status = 304, response = crate::openapi::NotModified), (status = 400, response = crate::openapi::BadRequest), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn nfts(
     State(state): State<AppState>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     ApiQuery(p): ApiQuery<NftParams>,
 ) -> Result<Response, ApiError> {
-    let owner = parse_address(&p.owner)?;
+    let owner = parse_address("owner", &p.owner)?;
     let limit = limit(p.limit)?;
     let chain = state.inner.config.chain_id;
     let store = state.inner.store.clone();
@@ -326,14 +351,15 @@ pub async fn nfts(
 
 /// `GET /v1/nfts/{contract}/{tokenId}`
 #[utoipa::path(get, path = "/v1/nfts/{contract}/{tokenId}", tag = "marketplace",
-    params(("contract" = String, Path), ("tokenId" = String, Path)), responses((status = 200, body = NftDetailDto), (status = 404, body = crate::error::Problem)))]
+    params(("contract" = String, Path, description = "NFT contract", pattern = "^0x[0-9a-fA-F]{40}$"), ("tokenId" = String, Path, description = "Token id (decimal)", pattern = "^[0-9]{1,78}$")),
+    responses((status = 200, body = NftDetailDto), (status = 304, response = crate::openapi::NotModified), (status = 400, response = crate::openapi::BadRequest), (status = 404, response = crate::openapi::NotFound), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn nft(
     State(state): State<AppState>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
-    Path((contract, token)): Path<(String, String)>,
+    ApiPath((contract, token)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let contract = parse_address(&contract)?;
+    let contract = parse_address("contract", &contract)?;
     let token = parse_u256("tokenId", &token)?;
     let chain = state.inner.config.chain_id;
     let store = state.inner.store.clone();
@@ -458,18 +484,22 @@ pub struct AuctionDetailDto {
 
 /// Auction filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuctionParams {
     /// Only those ending within this many seconds ("ending soon").
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 4294967295.0)]
     pub ending_within: Option<u32>,
     /// Cursor.
     pub cursor: Option<String>,
     /// Page size.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
 /// `GET /v1/auctions` (live, soonest end first)
-#[utoipa::path(get, path = "/v1/auctions", tag = "marketplace", params(AuctionParams), responses((status = 200, body = PageDto<AuctionDto>)))]
+#[utoipa::path(get, path = "/v1/auctions", tag = "marketplace", params(AuctionParams),
+    responses((status = 200, body = PageDto<AuctionDto>), (status = 304, response = crate::openapi::NotModified), (status = 400, response = crate::openapi::BadRequest), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn auctions(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -500,13 +530,13 @@ pub async fn auctions(
 }
 
 /// `GET /v1/auctions/{id}`
-#[utoipa::path(get, path = "/v1/auctions/{id}", tag = "marketplace", params(("id" = String, Path)),
-    responses((status = 200, body = AuctionDetailDto), (status = 404, body = crate::error::Problem)))]
+#[utoipa::path(get, path = "/v1/auctions/{id}", tag = "marketplace", params(("id" = String, Path, description = "Auction id (decimal)", pattern = "^[0-9]{1,78}$")),
+    responses((status = 200, body = AuctionDetailDto), (status = 304, response = crate::openapi::NotModified), (status = 400, response = crate::openapi::BadRequest), (status = 404, response = crate::openapi::NotFound), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn auction(
     State(state): State<AppState>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_u256("id", &id)?;
     let (chain, market) = (
@@ -580,18 +610,23 @@ impl From<&Offer> for OfferDto {
 
 /// Offer filters: by buyer, or by token.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OfferParams {
     /// Buyer address.
+    #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
     pub buyer: Option<String>,
     /// NFT contract (with tokenId).
+    #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
     pub nft: Option<String>,
     /// Token id (with nft).
+    #[param(pattern = "^[0-9]{1,78}$")]
     pub token_id: Option<String>,
 }
 
 /// `GET /v1/offers?buyer=` or `?nft=&tokenId=`
-#[utoipa::path(get, path = "/v1/offers", tag = "marketplace", params(OfferParams), responses((status = 200, body = Vec<OfferDto>)))]
+#[utoipa::path(get, path = "/v1/offers", tag = "marketplace", params(OfferParams),
+    responses((status = 200, body = Vec<OfferDto>), (status = 304, response = crate::openapi::NotModified), (status = 400, response = crate::openapi::BadRequest), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn offers(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -605,12 +640,12 @@ pub async fn offers(
         Token(Address, U256),
     }
     let by = match (&p.buyer, &p.nft, &p.token_id) {
-        (Some(b), None, None) => By::Buyer(parse_address(b)?),
-        (None, Some(n), Some(t)) => By::Token(parse_address(n)?, parse_u256("tokenId", t)?),
+        (Some(b), None, None) => By::Buyer(parse_address("buyer", b)?),
+        (None, Some(n), Some(t)) => By::Token(parse_address("nft", n)?, parse_u256("tokenId", t)?),
         _ => {
-            return Err(ApiError::invalid_parameter(
-                "buyer",
-                "give either buyer, or nft and tokenId",
+            return Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "request.offer_filter",
             ));
         }
     };
@@ -683,14 +718,17 @@ impl From<&Sale> for SaleDto {
 
 /// Sales filter.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SalesParams {
     /// How many, 1..=100.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
 /// `GET /v1/sales` (newest first)
-#[utoipa::path(get, path = "/v1/sales", tag = "marketplace", params(SalesParams), responses((status = 200, body = Vec<SaleDto>)))]
+#[utoipa::path(get, path = "/v1/sales", tag = "marketplace", params(SalesParams),
+    responses((status = 200, body = Vec<SaleDto>), (status = 304, response = crate::openapi::NotModified), (status = 400, response = crate::openapi::BadRequest), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn sales(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -736,15 +774,15 @@ pub struct CollectionStatsDto {
 }
 
 /// `GET /v1/collections/{contract}/stats`
-#[utoipa::path(get, path = "/v1/collections/{contract}/stats", tag = "marketplace", params(("contract" = String, Path)),
-    responses((status = 200, body = CollectionStatsDto)))]
+#[utoipa::path(get, path = "/v1/collections/{contract}/stats", tag = "marketplace", params(("contract" = String, Path, description = "NFT contract", pattern = "^0x[0-9a-fA-F]{40}$")),
+    responses((status = 200, body = CollectionStatsDto), (status = 304, response = crate::openapi::NotModified), (status = 400, response = crate::openapi::BadRequest), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn collection_stats(
     State(state): State<AppState>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
-    Path(contract): Path<String>,
+    ApiPath(contract): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let contract = parse_address(&contract)?;
+    let contract = parse_address("contract", &contract)?;
     let chain = state.inner.config.chain_id;
     let store = state.inner.store.clone();
     cached(

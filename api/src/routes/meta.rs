@@ -7,12 +7,14 @@ use axum::{
     Json,
     extract::State,
     http::{StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Serialize;
 use std::time::Duration;
 
 /// `GET /healthz`: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process answers", content_type = "text/plain", body = String)))]
 pub async fn healthz() -> &'static str {
     "ok"
 }
@@ -32,6 +34,8 @@ pub struct Readiness {
 
 /// `GET /readyz`: 200 when the store answers (Redis and RPC are reported; without them the api
 /// still serves, degraded).
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "Ready", body = Readiness), (status = 503, description = "The store does not answer", body = Readiness)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let store = tokio::time::timeout(
         Duration::from_secs(2),
@@ -86,26 +90,25 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// `GET /openapi.json`
-pub async fn openapi() -> Response {
+/// `GET /openapi.json`: `document`, the api's description with the mounted routers' paths.
+pub(crate) async fn openapi(document: std::sync::Arc<str>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        crate::openapi::document(),
+        document.to_string(),
     )
         .into_response()
 }
 
-/// `GET /docs`: a browsable page over `/openapi.json`.
-pub async fn docs() -> Html<&'static str> {
-    Html(
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Nest API</title></head>
-<body><script id="api-reference" data-url="/openapi.json"></script>
-<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script>
-<noscript><p>The API description is at <a href="/openapi.json">/openapi.json</a>.</p></noscript></body></html>"#,
-    )
+/// A static answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Pong {
+    /// Always true.
+    pub pong: bool,
 }
 
 /// `GET /v1/ping`: a static answer, the framework's ceiling for the benchmark.
+#[utoipa::path(get, path = "/v1/ping", tag = "operations",
+    responses((status = 200, body = Pong), (status = 429, response = crate::openapi::TooManyRequests)))]
 pub async fn ping() -> Response {
     (
         [

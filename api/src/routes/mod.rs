@@ -1,5 +1,6 @@
 //! HTTP handlers, grouped by domain.
 
+pub mod docs;
 pub mod governance;
 pub mod live;
 pub mod market;
@@ -54,12 +55,10 @@ where
         .header(header::CACHE_CONTROL, cache_control)
         .header(header::VARY, "Accept-Language");
     let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim() == body.etag || t.trim() == "*")
-        });
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| none_match(v, &body.etag));
     if matches {
         builder = builder.status(StatusCode::NOT_MODIFIED);
         return builder.body(Body::empty()).map_err(ApiError::internal);
@@ -72,6 +71,17 @@ where
         )
         .body(Body::from(body.body.clone()))
         .map_err(ApiError::internal)
+}
+
+/// True when an `If-None-Match` field value matches `etag`: `*`, or a listed tag equal to it
+/// under the weak comparison RFC 9110 §13.1.2 prescribes (a `W/` prefix is ignored on both).
+fn none_match(field: &str, etag: &str) -> bool {
+    let opaque = |tag: &str| {
+        let tag = tag.trim();
+        tag.strip_prefix("W/").unwrap_or(tag).to_string()
+    };
+    let ours = opaque(etag);
+    field.trim() == "*" || field.split(',').any(|tag| opaque(tag) == ours)
 }
 
 /// The chain's clock: the later of the wall clock and the last indexed block's timestamp (a
@@ -92,4 +102,24 @@ pub(crate) fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::none_match;
+
+    #[test]
+    fn if_none_match_uses_the_weak_comparison() {
+        let etag = "\"abc\"";
+        assert!(none_match("\"abc\"", etag));
+        assert!(none_match("W/\"abc\"", etag), "a weak validator matches");
+        assert!(none_match("\"x\", W/\"abc\"", etag), "one of a list");
+        assert!(none_match(" * ", etag));
+        assert!(!none_match("\"abd\"", etag));
+        assert!(!none_match("W/\"ab\"", etag));
+        assert!(
+            !none_match("abc", etag),
+            "an unquoted tag is not the same tag"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
 use alloy::{providers::DynProvider, signers::local::PrivateKeySigner};
-use nest_api::{ApiConfig, AppState, bus::Notice};
+use nest_api::{ApiConfig, AppState, Mounted, bus::Notice};
 use nest_chain::{
     AnvilNode, AnvilOptions, Deployer, DeploymentConfig, NestAddresses, ProjectLayout,
     http_provider,
@@ -186,23 +186,67 @@ impl Stack {
                 .await;
             }
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let router = nest_api::router(state.clone(), None);
-        tokio::spawn(nest_api::serve(listener, router, std::future::pending()));
-        Api {
-            addr,
-            client: HttpClient::new(addr),
-            state,
-        }
+        serve_api(state, None).await
     }
+}
+
+/// Serves `state`'s public router (with `extra` mounted) and its admin router, each on a free
+/// port.
+pub async fn serve_api(state: AppState, extra: Option<Mounted>) -> Api {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = nest_api::router(state.clone(), extra);
+    tokio::spawn(nest_api::serve(listener, router, std::future::pending()));
+    let admin = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let admin_addr = admin.local_addr().expect("addr");
+    tokio::spawn(nest_api::serve(
+        admin,
+        nest_api::admin_router(state.clone()),
+        std::future::pending(),
+    ));
+    Api {
+        addr,
+        client: HttpClient::new(addr),
+        admin: HttpClient::new(admin_addr),
+        state,
+    }
+}
+
+/// An api over a fresh store database, with placeholder contract addresses and no chain: for
+/// tests of the HTTP surface itself. `configure` adjusts the configuration; `extra` is mounted.
+pub async fn bare_api(
+    label: &str,
+    configure: impl FnOnce(&mut ApiConfig),
+    extra: Option<Mounted>,
+) -> Api {
+    let store = fresh_test_store(label).await.expect("store");
+    let addresses = NestAddresses {
+        forwarder: alloy::primitives::Address::repeat_byte(1),
+        token: alloy::primitives::Address::repeat_byte(2),
+        timelock: alloy::primitives::Address::repeat_byte(3),
+        governor: alloy::primitives::Address::repeat_byte(4),
+        nft: alloy::primitives::Address::repeat_byte(5),
+        marketplace: alloy::primitives::Address::repeat_byte(6),
+    };
+    let mut config = ApiConfig::new(31337, addresses, ORIGIN);
+    configure(&mut config);
+    let tokens = TokenSigner::new(NestSigner::from_local(PrivateKeySigner::random()));
+    let state = AppState::new(config, store, tokens, None, None)
+        .await
+        .expect("state");
+    serve_api(state, extra).await
 }
 
 pub struct Api {
     pub addr: SocketAddr,
+    /// The public listener.
     pub client: HttpClient,
+    /// The admin listener (`/metrics`).
+    pub admin: HttpClient,
     pub state: AppState,
 }
 
@@ -249,10 +293,6 @@ impl HttpClient {
         headers: &[(&str, &str)],
         body: Option<&str>,
     ) -> HttpResponse {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut stream = tokio::net::TcpStream::connect(self.addr)
-            .await
-            .expect("connect");
         let mut head =
             format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
         for (k, v) in headers {
@@ -262,12 +302,22 @@ impl HttpClient {
             head.push_str(&format!("Content-Length: {}\r\n", b.len()));
         }
         head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).await.expect("write");
         if let Some(b) = body {
-            stream.write_all(b.as_bytes()).await.expect("write body");
+            head.push_str(b);
         }
+        self.raw(head.as_bytes()).await
+    }
+
+    /// Sends `request` as is (head and body) and reads the answer.
+    pub async fn raw(&self, request: &[u8]) -> HttpResponse {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .expect("connect");
+        // The server may answer (and close) before reading a refused body.
+        let _ = stream.write_all(request).await;
         let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.expect("read");
+        let _ = stream.read_to_end(&mut raw).await;
         let text = String::from_utf8_lossy(&raw).to_string();
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
         let mut lines = head.lines();

@@ -273,12 +273,21 @@ impl Relayer {
     }
 
     pub async fn post_raw(&self, body: Vec<u8>) -> (StatusCode, serde_json::Value) {
+        self.post_as("application/json", body).await
+    }
+
+    /// POSTs `body` declared as `content_type`.
+    pub async fn post_as(
+        &self,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, serde_json::Value) {
         let response = self
             .router
             .clone()
             .oneshot(
                 Request::post("/v1/relay")
-                    .header("content-type", "application/json")
+                    .header("content-type", content_type)
                     .body(Body::from(body))
                     .expect("request"),
             )
