@@ -251,7 +251,7 @@ def run_npm_inventory(ctx: Context) -> ToolRun:
 # ---------------------------------------------------------------------------------------------
 # Secrets: detect-secrets over every tracked or new (not ignored) file
 
-SECRETS_EXCLUDE_FILES = r"^(package-lock\.json|Cargo\.lock|security/npm/package-lock\.json|security/constraints\.txt|security/secrets\.baseline|security/secrets/anvil-dev-keys\.txt|abis/artifacts/.*\.json)$"
+SECRETS_EXCLUDE_FILES = r"^(package-lock\.json|Cargo\.lock|security/npm/package-lock\.json|security/constraints\.txt|security/secrets\.baseline|security/baseline\.json|security/secrets/anvil-dev-keys\.txt|abis/artifacts/.*\.json)$"
 
 
 def anvil_key_regex(root: Path) -> str:
