@@ -163,6 +163,7 @@ pub fn router(state: AppState, extra: Option<Mounted>) -> Router {
 pub fn admin_router(state: AppState) -> Router {
     Router::new()
         .route("/metrics", get(routes::meta::metrics))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
 
