@@ -281,14 +281,7 @@ fn indexer_runs_reports_status_and_reindexes_from_raw_events() {
         "clean stop on Ctrl-C"
     );
 
-    let status = indexer(&["status"]).output().expect("status");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    let text = String::from_utf8_lossy(&status.stdout);
-    assert!(text.contains("lag 0 blocks"), "{text}");
+    let text = indexed_to_head(indexer(&["status"]));
     let events: u64 = text
         .lines()
         .filter_map(|l| l.trim().strip_suffix("events"))
@@ -480,12 +473,18 @@ fn every_long_running_command_stops_cleanly_on_sigterm() {
         );
     }
     // Nothing half-written: the indexer's checkpoint is whole and at the head.
-    let status = command(&["indexer", "status"]).output().expect("status");
+    indexed_to_head(command(&["indexer", "status"]));
+}
+
+/// Runs `nest indexer status` and checks it succeeds with the indexer at the head; its output.
+fn indexed_to_head(mut status_command: Command) -> String {
+    let status = status_command.output().expect("status");
     assert!(
         status.status.success(),
         "{}",
         String::from_utf8_lossy(&status.stderr)
     );
-    let text = String::from_utf8_lossy(&status.stdout);
+    let text = String::from_utf8_lossy(&status.stdout).to_string();
     assert!(text.contains("lag 0 blocks"), "{text}");
+    text
 }
