@@ -58,7 +58,7 @@ pub fn default_series() -> Vec<SeriesSpec> {
         ),
         spec(
             "sales_volume",
-            "sum(increase(nest_market_sales_volume_total[1h]))",
+            "sum(increase(nest_market_sales_volume_gwei_total[1h])) / 1e9",
             "sales volume per hour, whole tokens of every payment token",
         ),
         spec(
