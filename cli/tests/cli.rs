@@ -1,26 +1,16 @@
 //! The `nest` binary end to end: `nest dev` starts and stops cleanly (no orphan anvil, also when
 //! `nest` itself is killed), and `nest deploy` deploys, is idempotent and refuses clearly.
 
+mod common;
+
+use common::{deployed_by_the_binary, listening, nest, root};
 use std::{
     io::{BufRead, BufReader},
     net::TcpStream,
-    path::PathBuf,
     process::{Child, Command, Stdio},
     sync::mpsc,
     time::{Duration, Instant},
 };
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn nest(state_dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nest"));
-    cmd.env("NEST_ROOT", root())
-        .env("NEST_STATE_DIR", state_dir)
-        .env("NEST_LOG", "warn");
-    cmd
-}
 
 /// Starts `nest dev` and returns it with the anvil and store ports once it printed "Press Ctrl-C".
 fn start_dev(state_dir: &std::path::Path) -> (Child, u16, u16) {
@@ -63,10 +53,6 @@ fn start_dev(state_dir: &std::path::Path) -> (Child, u16, u16) {
         .expect("nest dev came up")
         .expect("nest dev printed its RPC URL and store");
     (child, port, store_port)
-}
-
-fn listening(port: u16) -> bool {
-    TcpStream::connect(("127.0.0.1", port)).is_ok()
 }
 
 fn wait_until_closed(port: u16) -> bool {
@@ -223,32 +209,6 @@ fn deploy_without_a_key_or_a_node_says_what_is_missing() {
         .expect("runs");
     assert!(!unreachable.status.success());
     assert!(String::from_utf8_lossy(&unreachable.stderr).contains("cannot reach the node"));
-}
-
-/// A fresh anvil with the contracts deployed by `nest deploy --dev`: the state folder, the
-/// node, its URL and the manifest path.
-fn deployed_by_the_binary() -> (tempfile::TempDir, nest_chain::AnvilNode, String, PathBuf) {
-    let state = tempfile::tempdir().expect("tmp");
-    let anvil = nest_chain::AnvilNode::spawn(
-        &nest_chain::ProjectLayout::new(root())
-            .expect("layout")
-            .anvil_binary(),
-        &nest_chain::AnvilOptions::default(),
-    )
-    .expect("anvil");
-    let url = anvil.endpoint().to_string();
-    let manifest = state.path().join("manifest.json");
-    let deployed = nest(state.path())
-        .args(["deploy", "--dev", "--rpc-url", &url, "--manifest"])
-        .arg(&manifest)
-        .output()
-        .expect("deploy");
-    assert!(
-        deployed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&deployed.stderr)
-    );
-    (state, anvil, url, manifest)
 }
 
 #[test]
