@@ -9,7 +9,7 @@ mod common;
 
 use axum::{Router, body::Bytes, extract::State, routing::post};
 use common::{deployed_by_the_binary, listening, nest};
-use nest_monitor::testing::{
+use nest_monitor::local::{
     AlertmanagerServer, PrometheusServer, alertmanager_file, free_port, rules_file, templates_dir,
 };
 use std::{

@@ -4,9 +4,9 @@ pub mod clients;
 pub mod detector;
 mod error;
 pub mod evaluation;
+pub mod local;
 pub mod service;
 pub mod synthetic;
-pub mod testing;
 
 pub use clients::{AlertmanagerClient, PostableAlert, PrometheusClient};
 pub use detector::{Alarm, Analysis, DetectorConfig, Direction, Point, Scored, analyse};

@@ -4,8 +4,8 @@
 use nest_monitor::{
     AlertmanagerClient, DetectorConfig, Monitor, MonitorConfig, PrometheusClient, SeriesSpec,
     analyse,
+    local::{AlertmanagerServer, PrometheusServer, backfill},
     synthetic::{self, AnomalyKind},
-    testing::{AlertmanagerServer, PrometheusServer, backfill},
 };
 
 const AM_CONFIG: &str = "route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n";
