@@ -35,6 +35,10 @@ pub(crate) struct DevArgs {
     /// Start, deploy, seed, print, then exit (for smoke tests).
     #[arg(long)]
     exit_after_start: bool,
+    /// Also start Prometheus (the shipped rules) and Alertmanager, alerts to the log and to
+    /// `<state>/alerts.mbox`.
+    #[arg(long)]
+    monitoring: bool,
 }
 
 pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
@@ -244,6 +248,21 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     dev_lock.record_url(&format!("http://{api_addr}"))?;
     println!("  api            http://{api_addr}  (docs at /docs, OpenAPI at /openapi.json)");
     println!("  metrics        http://{metrics_addr}/metrics");
+    let _monitoring = if args.monitoring {
+        let rules = layout
+            .root()
+            .join("monitor/prometheus/rules/nest.rules.yml");
+        let monitoring = crate::monitoring::start(&state_dir, &rules, metrics_addr).await?;
+        println!("  prometheus     {}", monitoring.prometheus.url());
+        println!("  alertmanager   {}", monitoring.alertmanager.url());
+        println!(
+            "  alerts         in the log and {}",
+            monitoring.mailbox.display()
+        );
+        Some(monitoring)
+    } else {
+        None
+    };
     println!(
         "  relayer        POST http://{api_addr}/v1/relay (gas paid by account [{}])",
         keys.len() - 1

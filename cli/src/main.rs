@@ -9,6 +9,7 @@ mod dev;
 mod indexer;
 mod metrics;
 mod monitor;
+mod monitoring;
 mod relayer;
 mod shutdown;
 

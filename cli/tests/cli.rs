@@ -448,3 +448,88 @@ fn indexed_to_head(mut status_command: Command) -> String {
     assert!(text.contains("lag 0 blocks"), "{text}");
     text
 }
+
+#[test]
+fn dev_with_monitoring_runs_prometheus_and_alertmanager_and_delivers_to_the_mailbox() {
+    let state = tempfile::tempdir().expect("tmp");
+    let mut child = nest(state.path())
+        .args(["dev", "--api-port", "0", "--monitoring", "--no-seed"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nest dev starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut urls = (None, None);
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let line = line.trim().to_string();
+            if let Some(url) = line.strip_prefix("prometheus") {
+                urls.0 = Some(url.trim().trim_end_matches('/').to_string());
+            }
+            if let Some(url) = line.strip_prefix("alertmanager") {
+                urls.1 = Some(url.trim().trim_end_matches('/').to_string());
+            }
+            if line.contains("Press Ctrl-C") {
+                let _ = tx.send(urls.clone());
+            }
+        }
+    });
+    let (prometheus, alertmanager) = rx
+        .recv_timeout(Duration::from_secs(90))
+        .expect("nest dev came up");
+    let (prometheus, alertmanager) = (
+        prometheus.expect("prometheus URL printed"),
+        alertmanager.expect("alertmanager URL printed"),
+    );
+    let port = |url: &str| -> u16 {
+        url.rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port")
+    };
+    let (prom_port, am_port) = (port(&prometheus), port(&alertmanager));
+    // Prometheus scrapes the stack and has the shipped rules.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, body) = http(prom_port, "GET", "/api/v1/query?query=up", "");
+        if body.contains(r#""service":"api""#) && body.contains(r#""1"]"#) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the api never scraped: {body}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (_, rules) = http(prom_port, "GET", "/api/v1/rules", "");
+    assert!(
+        rules.contains("IndexerLagging") && rules.contains("RelayerBalanceLow"),
+        "{rules}"
+    );
+    // An alert reaches the log and the mailbox file.
+    let alert = r#"[{"labels":{"alertname":"DevCheck","service":"api","severity":"warning"},"annotations":{"summary":"a dev check","runbook":"none"}}]"#;
+    let (status, body) = http(am_port, "POST", "/api/v2/alerts", alert);
+    assert_eq!(status, 200, "{body}");
+    let mailbox = state.path().join("alerts.mbox");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(&mailbox).unwrap_or_default();
+        if text.contains("Subject: [FIRING:1] nest api: DevCheck") {
+            assert!(text.starts_with("From alertmanager@nest.local "), "{text}");
+            assert!(text.contains("FIRING DevCheck: a dev check"), "{text}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no alert in the mailbox: {text}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    assert!(child.wait().expect("exits").success());
+    assert!(
+        wait_until_closed(prom_port),
+        "prometheus stopped with nest dev"
+    );
+    assert!(
+        wait_until_closed(am_port),
+        "alertmanager stopped with nest dev"
+    );
+}

@@ -7,8 +7,10 @@ use crate::{MonitorError, Result};
 use std::{
     io::{Read, Write},
     net::{TcpListener, TcpStream},
+    os::unix::process::CommandExt,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
+    sync::mpsc,
     time::{Duration, Instant},
 };
 
@@ -45,29 +47,76 @@ pub fn free_port() -> Result<u16> {
         .map_err(|e| harness(format!("no free port: {e}")))
 }
 
-/// A child process stopped (SIGTERM, then kill) when dropped.
+/// A child process stopped (SIGTERM, then SIGKILL) when dropped. A dedicated thread spawns
+/// and reaps it, and the child asks the kernel for SIGTERM when that thread ends: so it also
+/// ends when this process is killed outright (no orphaned Prometheus after `kill -9 nest`).
 #[derive(Debug)]
 struct Supervised {
-    child: Child,
+    pid: libc::pid_t,
+    exited: mpsc::Receiver<std::process::ExitStatus>,
     name: &'static str,
+}
+
+impl Supervised {
+    fn spawn(mut command: Command, name: &'static str) -> Result<Self> {
+        // SAFETY: prctl is async-signal-safe; it only sets this child's parent-death signal.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let (spawned_tx, spawned_rx) = mpsc::channel();
+        let (exit_tx, exit_rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name(format!("{name}-supervisor"))
+            .spawn(move || match command.spawn() {
+                Ok(mut child) => {
+                    let _ = spawned_tx.send(Ok(child.id()));
+                    if let Ok(status) = child.wait() {
+                        let _ = exit_tx.send(status);
+                    }
+                }
+                Err(e) => {
+                    let _ = spawned_tx.send(Err(e));
+                }
+            })
+            .map_err(|e| harness(format!("{name}: no thread: {e}")))?;
+        let pid = spawned_rx
+            .recv()
+            .map_err(|e| harness(format!("{name}: {e}")))?
+            .map_err(|e| {
+                harness(format!(
+                    "{name}: cannot start ({e}); scripts/setup installs it"
+                ))
+            })?;
+        Ok(Self {
+            pid: pid as libc::pid_t,
+            exited: exit_rx,
+            name,
+        })
+    }
+
+    fn exited(&self) -> Option<std::process::ExitStatus> {
+        self.exited.try_recv().ok()
+    }
 }
 
 impl Drop for Supervised {
     fn drop(&mut self) {
-        // SAFETY: signalling our own child by its pid; it is not reaped before `wait` below.
-        unsafe {
-            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
+        for signal in [libc::SIGTERM, libc::SIGKILL] {
+            // SAFETY: signalling our own child, which its supervisor thread has not reaped
+            // while `exited` has not answered.
+            unsafe {
+                libc::kill(self.pid, signal);
+            }
+            if self.exited.recv_timeout(Duration::from_secs(5)).is_ok() {
                 return;
             }
-            std::thread::sleep(Duration::from_millis(20));
+            tracing::warn!(name = self.name, signal, "did not stop in time");
         }
-        tracing::warn!(name = self.name, "did not stop on SIGTERM: killed");
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -83,23 +132,14 @@ fn spawn_ready(
     let err = out
         .try_clone()
         .map_err(|e| harness(format!("{}: {e}", log.display())))?;
-    let child = command
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .map_err(|e| {
-            harness(format!(
-                "{name}: cannot start ({e}); scripts/setup installs it"
-            ))
-        })?;
-    let mut supervised = Supervised { child, name };
+    command.stdin(Stdio::null()).stdout(out).stderr(err);
+    let supervised = Supervised::spawn(command, name)?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if http_status(port, "/-/ready") == Some(200) {
             return Ok(supervised);
         }
-        if let Ok(Some(status)) = supervised.child.try_wait() {
+        if let Some(status) = supervised.exited() {
             let text = std::fs::read_to_string(log).unwrap_or_default();
             return Err(harness(format!("{name} exited ({status}): {text}")));
         }
