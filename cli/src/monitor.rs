@@ -69,8 +69,11 @@ pub(crate) async fn run(args: MonitorArgs) -> eyre::Result<()> {
     };
     let mut monitor = Monitor::new(
         config,
-        PrometheusClient::new(args.prometheus_url.clone()),
-        args.alertmanager_url.clone().map(AlertmanagerClient::new),
+        PrometheusClient::new(args.prometheus_url.clone())?,
+        args.alertmanager_url
+            .clone()
+            .map(AlertmanagerClient::new)
+            .transpose()?,
     )?;
     if args.once {
         let reports = monitor.pass(args.at.unwrap_or_else(unix_now)).await?;

@@ -284,7 +284,7 @@ async fn stopping_the_indexer_and_draining_the_relayer_reach_every_channel_once_
             ("smtp.example.com:587", format!("127.0.0.1:{smtp_port}")),
             ("smtp_require_tls: true", "smtp_require_tls: false".into()),
             (
-                "https://hooks.slack.com/services/T00000000/B00000000/CHANGEME",
+                "https://hooks.slack.com/services/CHANGE-ME",
                 format!("http://127.0.0.1:{hooks_port}/slack"),
             ),
             (
@@ -384,7 +384,10 @@ async fn stopping_the_indexer_and_draining_the_relayer_reach_every_channel_once_
     let prometheus = PrometheusServer::start(&prom_dir, &prom_config).expect("prometheus");
 
     // Blocks keep coming.
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("http client");
     let miner = {
         let (http, url) = (http.clone(), url.clone());
         tokio::spawn(async move {

@@ -6,6 +6,17 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use url::Url;
 
+/// Longest a call to Prometheus or Alertmanager may take.
+const HTTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The HTTP client of both: every request bounded by [`HTTP_TIMEOUT`].
+fn http_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(HTTP_TIMEOUT)
+        .build()
+        .map_err(|e| MonitorError::Config(format!("http client: {e}")))
+}
+
 /// Reads series from Prometheus.
 #[derive(Debug, Clone)]
 pub struct PrometheusClient {
@@ -36,11 +47,11 @@ struct MatrixSeries {
 
 impl PrometheusClient {
     /// A client of the Prometheus at `base` (e.g. `http://127.0.0.1:9090`).
-    pub fn new(base: Url) -> Self {
-        Self {
-            http: reqwest::Client::new(),
+    pub fn new(base: Url) -> Result<Self> {
+        Ok(Self {
+            http: http_client()?,
             base,
-        }
+        })
     }
 
     /// The values of `query` from `start` to `end` (unix seconds) every `step` seconds. When the
@@ -136,11 +147,11 @@ pub struct AlertmanagerClient {
 
 impl AlertmanagerClient {
     /// A client of the Alertmanager at `base` (e.g. `http://127.0.0.1:9093`).
-    pub fn new(base: Url) -> Self {
-        Self {
-            http: reqwest::Client::new(),
+    pub fn new(base: Url) -> Result<Self> {
+        Ok(Self {
+            http: http_client()?,
             base,
-        }
+        })
     }
 
     /// The alerts endpoint, and how to report a failure calling it.

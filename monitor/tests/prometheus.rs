@@ -56,11 +56,11 @@ async fn a_dip_in_prometheus_history_is_alerted_then_resolved() {
             detector: config,
             interval_secs: 60,
         },
-        PrometheusClient::new(prometheus.url()),
-        Some(AlertmanagerClient::new(alertmanager.url())),
+        PrometheusClient::new(prometheus.url()).expect("client"),
+        Some(AlertmanagerClient::new(alertmanager.url()).expect("client")),
     )
     .expect("monitor");
-    let am = AlertmanagerClient::new(alertmanager.url());
+    let am = AlertmanagerClient::new(alertmanager.url()).expect("client");
 
     // During the dip: the dipping series alarms downwards, the clean one does not.
     let reports = monitor.pass(alarm_start).await.expect("pass");
