@@ -533,3 +533,74 @@ fn dev_with_monitoring_runs_prometheus_and_alertmanager_and_delivers_to_the_mail
         "alertmanager stopped with nest dev"
     );
 }
+
+#[test]
+fn monitor_once_scores_series_read_from_prometheus() {
+    use nest_monitor::{
+        DetectorConfig, analyse,
+        local::{PrometheusServer, backfill},
+        synthetic,
+    };
+    let data = synthetic::generate(synthetic::SEED, 1, 1);
+    let (anomalous, clean) = (&data[0], &data[1]);
+    // The end of the first alarm the detector raises on the anomalous series.
+    let alarm = analyse(&anomalous.points, &DetectorConfig::default())
+        .alarms
+        .first()
+        .copied()
+        .expect("an alarm");
+    let dir = tempfile::tempdir().expect("tmp");
+    backfill(
+        dir.path(),
+        &dir.path().join("prometheus/data"),
+        "nest_synthetic",
+        &[
+            (&anomalous.name, &anomalous.points),
+            (&clean.name, &clean.points),
+        ],
+    )
+    .expect("backfill");
+    let prometheus = PrometheusServer::start(&dir.path().join("prometheus"), "global: {}\n")
+        .expect("prometheus");
+    let series = dir.path().join("series.json");
+    let spec = |name: &str| serde_json::json!({"name": name, "query": format!("sum(nest_synthetic{{series=\"{name}\"}})")});
+    std::fs::write(
+        &series,
+        serde_json::json!([spec(&anomalous.name), spec(&clean.name)]).to_string(),
+    )
+    .expect("series file");
+    let out = nest(dir.path())
+        .args([
+            "monitor",
+            "--once",
+            "--prometheus-url",
+            prometheus.url().as_str(),
+        ])
+        .arg("--series")
+        .arg(&series)
+        .args(["--at", &alarm.start.to_string()])
+        .output()
+        .expect("nest monitor");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let report = |name: &str| {
+        reports
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|r| r["series"] == name)
+            .cloned()
+            .expect("report")
+    };
+    assert_eq!(
+        report(&anomalous.name)["alarm"]["direction"],
+        alarm.direction.as_str(),
+        "{reports}"
+    );
+    assert!(report(&clean.name)["alarm"].is_null(), "{reports}");
+    assert!(report(&clean.name)["score"].as_f64().expect("score").abs() < 5.0);
+}
