@@ -35,6 +35,8 @@ use std::{
 const REFRESH: Duration = Duration::from_secs(5);
 /// Longest a single dependency check or query may take.
 const TIMEOUT: Duration = Duration::from_secs(2);
+/// Longest a refresh may hold a scrape (Prometheus's default scrape timeout is 10 s).
+const BUDGET: Duration = Duration::from_secs(5);
 /// "Ending soon": within this many seconds.
 const ENDING_SOON_SECS: i64 = 3600;
 
@@ -49,10 +51,13 @@ pub(crate) async fn refresh(state: &AppState) {
         }
         *last = Some(Instant::now());
     }
-    let store_up = dependencies(state).await;
-    if store_up {
-        market(state).await;
-    }
+    // A scrape never waits long for a slow store: what is not read by then keeps its value.
+    let _ = tokio::time::timeout(BUDGET, async {
+        if dependencies(state).await {
+            market(state).await;
+        }
+    })
+    .await;
 }
 
 fn up(dependency: &'static str, ok: bool) {
