@@ -24,7 +24,7 @@ use alloy::{
 use bson::{Document, doc};
 use nest_store::{
     Auction, AuctionStatus, Listing, ListingQuery, ListingSort, ListingStatus, Offer, OfferStatus,
-    Projection, Proposal, ProposalState,
+    Projection, ProposalState,
 };
 use std::{
     sync::Mutex,
@@ -37,6 +37,8 @@ const REFRESH: Duration = Duration::from_secs(5);
 const TIMEOUT: Duration = Duration::from_secs(2);
 /// Longest a refresh may hold a scrape (Prometheus's default scrape timeout is 10 s).
 const BUDGET: Duration = Duration::from_secs(5);
+/// Pages of proposals (of the store's largest page) counted by state.
+const PROPOSAL_PAGES: usize = 5;
 /// "Ending soon": within this many seconds.
 const ENDING_SOON_SECS: i64 = 3600;
 
@@ -148,6 +150,8 @@ async fn market(state: &AppState) {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default();
+    // The chain's clock (a dev chain may run ahead of the wall clock).
+    let clock = crate::routes::chain_now(state).await.unwrap_or(now);
     let gauges = [
         (
             "nest_market_listings_active",
@@ -170,7 +174,7 @@ async fn market(state: &AppState) {
             count::<Auction>(
                 state,
                 doc! { "chainId": chain, "status": AuctionStatus::Live.as_str(),
-                "endTime": { "$gt": now, "$lte": now + ENDING_SOON_SECS } },
+                "endTime": { "$gt": clock, "$lte": clock + ENDING_SOON_SECS } },
             )
             .await,
         ),
@@ -188,6 +192,30 @@ async fn market(state: &AppState) {
             metrics::gauge!(name).set(v as f64);
         }
     }
+    // Proposals by their state now (active, succeeded and defeated follow from the clock, not
+    // from an event), over the latest few pages (older proposals are final and do not move).
+    let mut by_state = std::collections::HashMap::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..PROPOSAL_PAGES {
+        let page = tokio::time::timeout(
+            TIMEOUT,
+            state.inner.store.proposals().list(
+                config.chain_id,
+                None,
+                cursor.as_deref(),
+                nest_store::MAX_PAGE_SIZE,
+            ),
+        )
+        .await;
+        let Ok(Ok(page)) = page else { break };
+        for p in &page.items {
+            *by_state.entry(p.state_at(clock)).or_insert(0u64) += 1;
+        }
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
     for s in [
         ProposalState::Pending,
         ProposalState::Active,
@@ -198,11 +226,8 @@ async fn market(state: &AppState) {
         ProposalState::Expired,
         ProposalState::Executed,
     ] {
-        if let Some(v) =
-            count::<Proposal>(state, doc! { "chainId": chain, "state": s.as_str() }).await
-        {
-            metrics::gauge!("nest_dao_proposals", "state" => s.as_str()).set(v as f64);
-        }
+        let n = by_state.get(&s).copied().unwrap_or(0);
+        metrics::gauge!("nest_dao_proposals", "state" => s.as_str()).set(n as f64);
     }
     if let Ok(Ok(dead)) = tokio::time::timeout(
         TIMEOUT,

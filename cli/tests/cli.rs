@@ -453,7 +453,7 @@ fn indexed_to_head(mut status_command: Command) -> String {
 fn dev_with_monitoring_runs_prometheus_and_alertmanager_and_delivers_to_the_mailbox() {
     let state = tempfile::tempdir().expect("tmp");
     let mut child = nest(state.path())
-        .args(["dev", "--api-port", "0", "--monitoring", "--no-seed"])
+        .args(["dev", "--api-port", "0", "--monitoring"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -461,7 +461,7 @@ fn dev_with_monitoring_runs_prometheus_and_alertmanager_and_delivers_to_the_mail
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let mut urls = (None, None);
+        let mut urls = (None, None, None);
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
             let line = line.trim().to_string();
@@ -471,14 +471,44 @@ fn dev_with_monitoring_runs_prometheus_and_alertmanager_and_delivers_to_the_mail
             if let Some(url) = line.strip_prefix("alertmanager") {
                 urls.1 = Some(url.trim().trim_end_matches('/').to_string());
             }
+            if let Some(url) = line.strip_prefix("metrics") {
+                urls.2 = url
+                    .trim()
+                    .trim_start_matches("http://127.0.0.1:")
+                    .trim_end_matches("/metrics")
+                    .parse::<u16>()
+                    .ok();
+            }
             if line.contains("Press Ctrl-C") {
                 let _ = tx.send(urls.clone());
             }
         }
     });
-    let (prometheus, alertmanager) = rx
+    let (prometheus, alertmanager, metrics) = rx
         .recv_timeout(Duration::from_secs(90))
         .expect("nest dev came up");
+    // The business gauges describe the demo data (a listing, an auction, an offer, a proposal
+    // in voting) read from the store.
+    let (_, scraped) = http(
+        metrics.expect("metrics port printed"),
+        "GET",
+        "/metrics",
+        "",
+    );
+    for line in [
+        "nest_market_listings_active 1",
+        "nest_market_auctions_active 1",
+        "nest_market_offers_open 1",
+        "nest_dao_proposals{state=\"active\"} 1",
+        "nest_dependency_up{dependency=\"store\"} 1",
+        "nest_dependency_up{dependency=\"chain\"} 1",
+        "nest_indexer_checkpoint_lag_blocks 0",
+    ] {
+        assert!(
+            scraped.lines().any(|l| l == line),
+            "no {line:?} in:\n{scraped}"
+        );
+    }
     let (prometheus, alertmanager) = (
         prometheus.expect("prometheus URL printed"),
         alertmanager.expect("alertmanager URL printed"),
