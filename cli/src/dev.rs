@@ -45,6 +45,8 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     // Listen for Ctrl-C / SIGTERM before starting anything, so a signal that arrives during
     // start-up is not lost (the default action would kill us without stopping the children).
     let shutdown = crate::shutdown::Shutdown::install()?;
+    // The metrics recorder first, so the indexer's business counters count the demo data too.
+    let _ = nest_api::metrics::handle();
     let layout = ProjectLayout::discover()?;
     let state_dir = layout.state_dir();
     std::fs::create_dir_all(&state_dir)

@@ -503,6 +503,11 @@ fn dev_with_monitoring_runs_prometheus_and_alertmanager_and_delivers_to_the_mail
         "nest_dependency_up{dependency=\"store\"} 1",
         "nest_dependency_up{dependency=\"chain\"} 1",
         "nest_indexer_checkpoint_lag_blocks 0",
+        "nest_market_listings_created_total 1",
+        "nest_market_auctions_created_total 1",
+        "nest_market_bids_total 1",
+        "nest_market_offers_total 1",
+        "nest_dao_proposals_created_total 1",
     ] {
         assert!(
             scraped.lines().any(|l| l == line),
