@@ -200,6 +200,7 @@ pub async fn verify(
         ));
     }
     state.inner.store.users().seen(&address).await?;
+    metrics::counter!("nest_api_siwe_sign_ins_total").increment(1);
     open_session(&state, address).await.map(Json)
 }
 

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod bus;
+mod business;
 pub mod cache;
 pub mod error;
 pub mod extract;

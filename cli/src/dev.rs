@@ -35,12 +35,18 @@ pub(crate) struct DevArgs {
     /// Start, deploy, seed, print, then exit (for smoke tests).
     #[arg(long)]
     exit_after_start: bool,
+    /// Also start Prometheus (the shipped rules) and Alertmanager, alerts to the log and to
+    /// `<state>/alerts.mbox`.
+    #[arg(long)]
+    monitoring: bool,
 }
 
 pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     // Listen for Ctrl-C / SIGTERM before starting anything, so a signal that arrives during
     // start-up is not lost (the default action would kill us without stopping the children).
     let shutdown = crate::shutdown::Shutdown::install()?;
+    // The metrics recorder first, so the indexer's business counters count the demo data too.
+    let _ = nest_api::metrics::handle();
     let layout = ProjectLayout::discover()?;
     let state_dir = layout.state_dir();
     std::fs::create_dir_all(&state_dir)
@@ -244,6 +250,21 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     dev_lock.record_url(&format!("http://{api_addr}"))?;
     println!("  api            http://{api_addr}  (docs at /docs, OpenAPI at /openapi.json)");
     println!("  metrics        http://{metrics_addr}/metrics");
+    let _monitoring = if args.monitoring {
+        let rules = layout
+            .root()
+            .join("monitor/prometheus/rules/nest.rules.yml");
+        let monitoring = crate::monitoring::start(&state_dir, &rules, metrics_addr).await?;
+        println!("  prometheus     {}", monitoring.prometheus.url());
+        println!("  alertmanager   {}", monitoring.alertmanager.url());
+        println!(
+            "  alerts         in the log and {}",
+            monitoring.mailbox.display()
+        );
+        Some(monitoring)
+    } else {
+        None
+    };
     println!(
         "  relayer        POST http://{api_addr}/v1/relay (gas paid by account [{}])",
         keys.len() - 1

@@ -29,6 +29,9 @@ pub(crate) struct IndexerArgs {
     /// Poll for new heads instead of subscribing.
     #[arg(long, global = true)]
     poll: bool,
+    /// `run`: serve `/metrics` (Prometheus) on this admin address (not served by default).
+    #[arg(long, env = "NEST_INDEXER_METRICS_LISTEN", global = true)]
+    metrics_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,7 +74,20 @@ pub(crate) async fn run(args: IndexerArgs) -> eyre::Result<()> {
     match args.command.unwrap_or(IndexerCommand::Run) {
         IndexerCommand::Run => {
             let shutdown = crate::shutdown::Shutdown::install()?;
-            indexer.run(async move { shutdown.wait().await }).await?
+            let metrics = match args.metrics_listen {
+                Some(addr) => {
+                    let stop = shutdown.clone();
+                    Some(
+                        crate::metrics::serve(addr, "indexer", async move { stop.wait().await })
+                            .await?,
+                    )
+                }
+                None => None,
+            };
+            indexer.run(async move { shutdown.wait().await }).await?;
+            if let Some(server) = metrics {
+                server.await??;
+            }
         }
         IndexerCommand::Status => {
             let status = indexer.status().await?;

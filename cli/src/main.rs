@@ -7,6 +7,9 @@ mod contracts;
 mod deploy;
 mod dev;
 mod indexer;
+mod metrics;
+mod monitor;
+mod monitoring;
 mod relayer;
 mod shutdown;
 
@@ -35,6 +38,8 @@ enum Command {
     Api(api::ApiArgs),
     /// Send gasless meta-transactions (and serve their intake with --listen).
     Relayer(relayer::RelayerArgs),
+    /// Watch business series for anomalies (Prometheus in, Alertmanager out).
+    Monitor(monitor::MonitorArgs),
 }
 
 fn main() -> eyre::Result<()> {
@@ -56,6 +61,7 @@ fn main() -> eyre::Result<()> {
             Command::Indexer(args) => indexer::run(args).await,
             Command::Api(args) => api::run(args).await,
             Command::Relayer(args) => relayer::run(args).await,
+            Command::Monitor(args) => monitor::run(args).await,
         }
     })
 }

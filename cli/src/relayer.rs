@@ -53,6 +53,9 @@ pub(crate) struct RelayerArgs {
     /// read from the indexer's projection in the store); 0 turns the keeper off.
     #[arg(long, env = "NEST_KEEPER_INTERVAL_SECS", default_value_t = 5)]
     keeper_interval_secs: u64,
+    /// Serve `/metrics` (Prometheus) on this admin address (not served by default).
+    #[arg(long, env = "NEST_RELAYER_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 /// The relayer accounts: the file's signer configurations, else the one from `NEST_SIGNER*`.
@@ -110,6 +113,16 @@ pub(crate) async fn run(args: RelayerArgs) -> eyre::Result<()> {
     if let Some(id) = args.instance_id.clone() {
         config.instance_id = id;
     }
+    let metrics = match args.metrics_listen {
+        Some(addr) => {
+            let stop = shutdown.clone();
+            let server =
+                crate::metrics::serve(addr, "relayer", async move { stop.wait().await }).await?;
+            nest_relayer::metrics::describe();
+            Some(server)
+        }
+        None => None,
+    };
     let signers = load_signers(args.signers.as_ref()).await?;
     let store = Store::connect(store_config).await?;
     let chain = RelayChain::connect(config, provider).await?;
@@ -148,6 +161,9 @@ pub(crate) async fn run(args: RelayerArgs) -> eyre::Result<()> {
     let ((), submitted) = tokio::join!(keep, submit);
     submitted?;
     if let Some(server) = server {
+        server.await??;
+    }
+    if let Some(server) = metrics {
         server.await??;
     }
     Ok(())

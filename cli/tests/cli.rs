@@ -1,26 +1,16 @@
 //! The `nest` binary end to end: `nest dev` starts and stops cleanly (no orphan anvil, also when
 //! `nest` itself is killed), and `nest deploy` deploys, is idempotent and refuses clearly.
 
+mod common;
+
+use common::{deployed_by_the_binary, listening, nest, root};
 use std::{
     io::{BufRead, BufReader},
     net::TcpStream,
-    path::PathBuf,
     process::{Child, Command, Stdio},
     sync::mpsc,
     time::{Duration, Instant},
 };
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn nest(state_dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nest"));
-    cmd.env("NEST_ROOT", root())
-        .env("NEST_STATE_DIR", state_dir)
-        .env("NEST_LOG", "warn");
-    cmd
-}
 
 /// Starts `nest dev` and returns it with the anvil and store ports once it printed "Press Ctrl-C".
 fn start_dev(state_dir: &std::path::Path) -> (Child, u16, u16) {
@@ -63,10 +53,6 @@ fn start_dev(state_dir: &std::path::Path) -> (Child, u16, u16) {
         .expect("nest dev came up")
         .expect("nest dev printed its RPC URL and store");
     (child, port, store_port)
-}
-
-fn listening(port: u16) -> bool {
-    TcpStream::connect(("127.0.0.1", port)).is_ok()
 }
 
 fn wait_until_closed(port: u16) -> bool {
@@ -223,32 +209,6 @@ fn deploy_without_a_key_or_a_node_says_what_is_missing() {
         .expect("runs");
     assert!(!unreachable.status.success());
     assert!(String::from_utf8_lossy(&unreachable.stderr).contains("cannot reach the node"));
-}
-
-/// A fresh anvil with the contracts deployed by `nest deploy --dev`: the state folder, the
-/// node, its URL and the manifest path.
-fn deployed_by_the_binary() -> (tempfile::TempDir, nest_chain::AnvilNode, String, PathBuf) {
-    let state = tempfile::tempdir().expect("tmp");
-    let anvil = nest_chain::AnvilNode::spawn(
-        &nest_chain::ProjectLayout::new(root())
-            .expect("layout")
-            .anvil_binary(),
-        &nest_chain::AnvilOptions::default(),
-    )
-    .expect("anvil");
-    let url = anvil.endpoint().to_string();
-    let manifest = state.path().join("manifest.json");
-    let deployed = nest(state.path())
-        .args(["deploy", "--dev", "--rpc-url", &url, "--manifest"])
-        .arg(&manifest)
-        .output()
-        .expect("deploy");
-    assert!(
-        deployed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&deployed.stderr)
-    );
-    (state, anvil, url, manifest)
 }
 
 #[test]
@@ -487,4 +447,195 @@ fn indexed_to_head(mut status_command: Command) -> String {
     let text = String::from_utf8_lossy(&status.stdout).to_string();
     assert!(text.contains("lag 0 blocks"), "{text}");
     text
+}
+
+#[test]
+fn dev_with_monitoring_runs_prometheus_and_alertmanager_and_delivers_to_the_mailbox() {
+    let state = tempfile::tempdir().expect("tmp");
+    let mut child = nest(state.path())
+        .args(["dev", "--api-port", "0", "--monitoring"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nest dev starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut urls = (None, None, None);
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let line = line.trim().to_string();
+            if let Some(url) = line.strip_prefix("prometheus") {
+                urls.0 = Some(url.trim().trim_end_matches('/').to_string());
+            }
+            if let Some(url) = line.strip_prefix("alertmanager") {
+                urls.1 = Some(url.trim().trim_end_matches('/').to_string());
+            }
+            if let Some(url) = line.strip_prefix("metrics") {
+                urls.2 = url
+                    .trim()
+                    .trim_start_matches("http://127.0.0.1:")
+                    .trim_end_matches("/metrics")
+                    .parse::<u16>()
+                    .ok();
+            }
+            if line.contains("Press Ctrl-C") {
+                let _ = tx.send(urls.clone());
+            }
+        }
+    });
+    let (prometheus, alertmanager, metrics) = rx
+        .recv_timeout(Duration::from_secs(90))
+        .expect("nest dev came up");
+    // The business gauges describe the demo data (a listing, an auction, an offer, a proposal
+    // in voting) read from the store.
+    let (_, scraped) = http(
+        metrics.expect("metrics port printed"),
+        "GET",
+        "/metrics",
+        "",
+    );
+    for line in [
+        "nest_market_listings_active 1",
+        "nest_market_auctions_active 1",
+        "nest_market_offers_open 1",
+        "nest_dao_proposals{state=\"active\"} 1",
+        "nest_dependency_up{dependency=\"store\"} 1",
+        "nest_dependency_up{dependency=\"chain\"} 1",
+        "nest_indexer_checkpoint_lag_blocks 0",
+        "nest_market_listings_created_total 1",
+        "nest_market_auctions_created_total 1",
+        "nest_market_bids_total 1",
+        "nest_market_offers_total 1",
+        "nest_dao_proposals_created_total 1",
+    ] {
+        assert!(
+            scraped.lines().any(|l| l == line),
+            "no {line:?} in:\n{scraped}"
+        );
+    }
+    let (prometheus, alertmanager) = (
+        prometheus.expect("prometheus URL printed"),
+        alertmanager.expect("alertmanager URL printed"),
+    );
+    let port = |url: &str| -> u16 {
+        url.rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port")
+    };
+    let (prom_port, am_port) = (port(&prometheus), port(&alertmanager));
+    // Prometheus scrapes the stack and has the shipped rules.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, body) = http(prom_port, "GET", "/api/v1/query?query=up", "");
+        if body.contains(r#""service":"api""#) && body.contains(r#""1"]"#) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the api never scraped: {body}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (_, rules) = http(prom_port, "GET", "/api/v1/rules", "");
+    assert!(
+        rules.contains("IndexerLagging") && rules.contains("RelayerBalanceLow"),
+        "{rules}"
+    );
+    // An alert reaches the log and the mailbox file.
+    let alert = r#"[{"labels":{"alertname":"DevCheck","service":"api","severity":"warning"},"annotations":{"summary":"a dev check","runbook":"none"}}]"#;
+    let (status, body) = http(am_port, "POST", "/api/v2/alerts", alert);
+    assert_eq!(status, 200, "{body}");
+    let mailbox = state.path().join("alerts.mbox");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(&mailbox).unwrap_or_default();
+        if text.contains("Subject: [FIRING:1] nest api: DevCheck") {
+            assert!(text.starts_with("From alertmanager@nest.local "), "{text}");
+            assert!(text.contains("FIRING DevCheck: a dev check"), "{text}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no alert in the mailbox: {text}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    assert!(child.wait().expect("exits").success());
+    assert!(
+        wait_until_closed(prom_port),
+        "prometheus stopped with nest dev"
+    );
+    assert!(
+        wait_until_closed(am_port),
+        "alertmanager stopped with nest dev"
+    );
+}
+
+#[test]
+fn monitor_once_scores_series_read_from_prometheus() {
+    use nest_monitor::{
+        DetectorConfig, analyse,
+        local::{PrometheusServer, backfill},
+        synthetic,
+    };
+    let data = synthetic::generate(synthetic::SEED, 1, 1);
+    let (anomalous, clean) = (&data[0], &data[1]);
+    // The end of the first alarm the detector raises on the anomalous series.
+    let alarm = analyse(&anomalous.points, &DetectorConfig::default())
+        .alarms
+        .first()
+        .copied()
+        .expect("an alarm");
+    let dir = tempfile::tempdir().expect("tmp");
+    backfill(
+        dir.path(),
+        &dir.path().join("prometheus/data"),
+        "nest_synthetic",
+        &[
+            (&anomalous.name, &anomalous.points),
+            (&clean.name, &clean.points),
+        ],
+    )
+    .expect("backfill");
+    let prometheus = PrometheusServer::start(&dir.path().join("prometheus"), "global: {}\n")
+        .expect("prometheus");
+    let series = dir.path().join("series.json");
+    let spec = |name: &str| serde_json::json!({"name": name, "query": format!("sum(nest_synthetic{{series=\"{name}\"}})")});
+    std::fs::write(
+        &series,
+        serde_json::json!([spec(&anomalous.name), spec(&clean.name)]).to_string(),
+    )
+    .expect("series file");
+    let out = nest(dir.path())
+        .args([
+            "monitor",
+            "--once",
+            "--prometheus-url",
+            prometheus.url().as_str(),
+        ])
+        .arg("--series")
+        .arg(&series)
+        .args(["--at", &alarm.start.to_string()])
+        .output()
+        .expect("nest monitor");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let report = |name: &str| {
+        reports
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|r| r["series"] == name)
+            .cloned()
+            .expect("report")
+    };
+    assert_eq!(
+        report(&anomalous.name)["alarm"]["direction"],
+        alarm.direction.as_str(),
+        "{reports}"
+    );
+    assert!(report(&clean.name)["alarm"].is_null(), "{reports}");
+    assert!(report(&clean.name)["score"].as_f64().expect("score").abs() < 5.0);
 }

@@ -490,6 +490,7 @@ impl Indexer {
         for notice in notices {
             let _ = self.notices.send(notice);
         }
+        crate::business::observe(&batch.logs, addresses.token);
         metrics::counter!("nest_indexer_events_total").increment(events as u64);
         metrics::counter!("nest_indexer_dead_letters_total").increment(dead as u64);
         metrics::histogram!("nest_indexer_batch_seconds").record(started.elapsed().as_secs_f64());

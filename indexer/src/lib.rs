@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod business;
 pub mod decode;
 pub mod error;
 mod indexer;

@@ -358,6 +358,10 @@ impl RelayChain {
             .map(|a| self.inner.provider.get_balance(*a).into_future());
         let results = futures_util::future::join_all(reads).await;
         let warn_under = self.inner.config.low_balance_warning;
+        if let Ok(fees) = self.fees().await {
+            let gas = u128::from(self.inner.config.max_request_gas);
+            metrics::gauge!(m::JOB_COST).set(fees.max_fee.saturating_mul(gas) as f64);
+        }
         for (account, result) in accounts.iter().zip(results) {
             let balance = result.map_err(|e| RelayerError::rpc("eth_getBalance", e))?;
             let label = format!("{account:#x}");

@@ -17,6 +17,16 @@ pub const REPLACEMENTS: &str = "nest_relayer_replacements_total";
 pub const FEE_CAP_HITS: &str = "nest_relayer_fee_cap_hits_total";
 /// Balance of each relayer account (`signer` label), wei.
 pub const SIGNER_BALANCE: &str = "nest_relayer_signer_balance_wei";
+/// What one job may cost at the current fee estimate (the intake's gas cap times the max fee),
+/// wei: alerts compare balances with 100 of these.
+pub const JOB_COST: &str = "nest_relayer_job_cost_wei";
+/// Age of the oldest job not yet mined (queued or submitted), seconds; 0 when none.
+pub const OLDEST_PENDING: &str = "nest_relayer_oldest_pending_job_seconds";
+/// Submitted jobs whose transaction has not changed for [`STUCK_AFTER_SECS`] (among the oldest
+/// page of submitted jobs).
+pub const STUCK: &str = "nest_relayer_stuck_transactions";
+/// Seconds without progress after which a submitted transaction counts as stuck.
+pub const STUCK_AFTER_SECS: i64 = 120;
 /// 1 while a relayer account is under the low-balance threshold.
 pub const SIGNER_LOW_BALANCE: &str = "nest_relayer_signer_low_balance";
 /// Transactions of a relayer account in flight (sent, not yet mined).
@@ -50,6 +60,19 @@ pub fn describe() {
     );
     describe_counter!(FEE_CAP_HITS, "Replacements the fee cap prevented");
     describe_gauge!(SIGNER_BALANCE, "Relayer account balance, wei");
+    describe_gauge!(
+        JOB_COST,
+        "Largest cost of one relay job at the current fee estimate, wei"
+    );
+    describe_gauge!(
+        OLDEST_PENDING,
+        Unit::Seconds,
+        "Age of the oldest relay job not yet mined"
+    );
+    describe_gauge!(
+        STUCK,
+        "Submitted relay transactions without progress for two minutes"
+    );
     describe_gauge!(
         SIGNER_LOW_BALANCE,
         "1 while a relayer account is under the low-balance threshold"

@@ -196,7 +196,35 @@ async fn job_gauges(store: Store, mut stop: watch::Receiver<bool>) {
                 }
             }
         }
+        pending_gauges(&store).await;
         let _ = tokio::time::timeout(Duration::from_secs(5), stop.changed()).await;
+    }
+}
+
+/// The age of the oldest job not yet mined, and the submitted transactions without progress.
+async fn pending_gauges(store: &Store) {
+    let now = bson::DateTime::now().timestamp_millis();
+    let mut oldest = None::<i64>;
+    for state in [RelayJobStatus::Queued, RelayJobStatus::Submitted] {
+        if let Ok(jobs) = store.relay_jobs().oldest_in(state, 1).await
+            && let Some(job) = jobs.first()
+        {
+            let created = job.created_at.timestamp_millis();
+            oldest = Some(oldest.map_or(created, |o| o.min(created)));
+        }
+    }
+    let age = oldest.map_or(0, |t| (now - t).max(0)) as f64 / 1_000.0;
+    metrics::gauge!(m::OLDEST_PENDING).set(age);
+    if let Ok(jobs) = store
+        .relay_jobs()
+        .oldest_in(RelayJobStatus::Submitted, nest_store::MAX_PAGE_SIZE)
+        .await
+    {
+        let stuck = jobs
+            .iter()
+            .filter(|j| now - j.updated_at.timestamp_millis() > m::STUCK_AFTER_SECS * 1_000)
+            .count();
+        metrics::gauge!(m::STUCK).set(stuck as f64);
     }
 }
 

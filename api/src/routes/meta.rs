@@ -83,6 +83,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 /// `GET /metrics` (Prometheus text format)
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    crate::business::refresh(&state).await;
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.inner.metrics.render(),
