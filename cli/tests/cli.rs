@@ -432,3 +432,143 @@ fn indexed_to_head(mut status_command: Command) -> String {
     assert!(text.contains("lag 0 blocks"), "{text}");
     text
 }
+
+/// The variables `nest <command> --help` must list (each as `[env: NAME...]`).
+const SIGNER_VARIABLES: [&str; 14] = [
+    "NEST_SIGNER",
+    "NEST_SIGNER_KEY",
+    "NEST_SIGNER_KEYSTORE",
+    "NEST_SIGNER_KEYSTORE_PASSWORD",
+    "NEST_PKCS11_MODULE",
+    "NEST_PKCS11_TOKEN_LABEL",
+    "NEST_PKCS11_PIN",
+    "NEST_PKCS11_KEY_LABEL",
+    "NEST_PKCS11_KEY_ID",
+    "NEST_AWS_KMS_KEY_ID",
+    "NEST_AWS_KMS_ENDPOINT",
+    "NEST_AWS_KMS_REGION",
+    "NEST_GCP_KMS_KEY",
+    "NEST_GCP_KMS_ENDPOINT",
+];
+
+fn help(command: &[&str]) -> String {
+    let state = tempfile::tempdir().expect("tmp");
+    let output = nest(state.path())
+        .env("NEST_SIGNER_KEY", "0xsecretmarker")
+        .env(
+            "NEST_MONGODB_URI",
+            "mongodb://nest:secretmarker@127.0.0.1:1",
+        )
+        .env("NEST_DEPLOYER_KEY", "0xsecretmarker")
+        .args(command)
+        .arg("--help")
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{command:?} --help");
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+#[test]
+fn every_command_lists_the_variables_it_reads_in_its_help() {
+    let service = [
+        "NEST_RPC_URL",
+        "NEST_CHAIN_ID",
+        "NEST_MANIFEST",
+        "NEST_MONGODB_URI",
+        "NEST_MONGODB_DATABASE",
+        "NEST_LOG",
+    ];
+    let api = [
+        "NEST_API_LISTEN",
+        "NEST_METRICS_LISTEN",
+        "NEST_API_ORIGIN",
+        "NEST_RELAY_ACCOUNTS",
+        "NEST_RELAYER_MAX_FEE_GWEI",
+        "NEST_REDIS_URL",
+        "NEST_SESSION_KEY",
+    ];
+    let relayer = [
+        "NEST_RELAYER_LISTEN",
+        "NEST_RELAYER_SIGNERS",
+        "NEST_RELAYER_INSTANCE",
+        "NEST_RELAYER_CONFIRMATIONS",
+        "NEST_RELAYER_STUCK_AFTER_SECS",
+        "NEST_RELAYER_MAX_FEE_GWEI",
+        "NEST_KEEPER_INTERVAL_SECS",
+        "NEST_WS_URL",
+    ];
+    let expected: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (
+            vec!["api"],
+            [&service[..], &api, &SIGNER_VARIABLES].concat(),
+        ),
+        (
+            vec!["relayer"],
+            [&service[..], &relayer, &SIGNER_VARIABLES].concat(),
+        ),
+        (vec!["indexer"], [&service[..], &["NEST_WS_URL"]].concat()),
+        (
+            vec!["indexer", "status"],
+            [&service[..], &["NEST_WS_URL"]].concat(),
+        ),
+        (
+            vec!["dev"],
+            [
+                &[
+                    "NEST_MONGODB_URI",
+                    "NEST_MONGODB_DATABASE",
+                    "NEST_REDIS_URL",
+                    "NEST_SESSION_KEY",
+                    "NEST_LOG",
+                ][..],
+                &SIGNER_VARIABLES,
+            ]
+            .concat(),
+        ),
+        (
+            vec!["deploy"],
+            vec![
+                "NEST_RPC_URL",
+                "NEST_CHAIN_ID",
+                "NEST_MANIFEST",
+                "NEST_DEPLOYER_KEY",
+                "NEST_KEYSTORE_PASSWORD",
+                "NEST_LOG",
+            ],
+        ),
+    ];
+    let mut listed = String::new();
+    for (command, variables) in &expected {
+        let text = help(command);
+        for variable in variables {
+            assert!(
+                text.contains(&format!("[env: {variable}")),
+                "nest {} --help does not list {variable}:\n{text}",
+                command.join(" ")
+            );
+        }
+        // Secrets are never echoed from the environment into the help.
+        assert!(!text.contains("secretmarker"), "{text}");
+        listed.push_str(&text);
+    }
+    // Every variable the command line binds is listed by some command, and no command reads
+    // the environment behind clap's back.
+    let sources = std::fs::read_dir(nest_testkit::root().join("cli/src")).expect("cli/src");
+    for entry in sources {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("source");
+        assert!(
+            !text.contains("std::env::var("),
+            "{} reads the environment directly",
+            path.display()
+        );
+        for bound in text.split("env = \"").skip(1) {
+            let name = bound.split('"').next().unwrap_or_default();
+            assert!(
+                listed.contains(&format!("[env: {name}")),
+                "{name} ({}) is listed by no command's --help",
+                path.display()
+            );
+        }
+    }
+}
