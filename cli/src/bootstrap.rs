@@ -86,7 +86,7 @@ impl StoreArgs {
 #[command(next_help_heading = "Redis")]
 pub(crate) struct RedisArgs {
     /// Redis URL; without it the cache, limits and notices stay in-process.
-    #[arg(long, env = "NEST_REDIS_URL", hide_env_values = true)]
+    #[arg(long, env = "NEST_REDIS_URL", hide_env_values = true, global = true)]
     pub(crate) redis_url: Option<String>,
 }
 

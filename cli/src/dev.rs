@@ -193,17 +193,7 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
         Some(http_provider(&url, None)?),
     )
     .await?;
-    let bus = api_state.bus().clone();
-    let mut notices = indexer.subscribe();
-    tokio::spawn(async move {
-        while let Ok(n) = notices.recv().await {
-            bus.publish(nest_api::bus::Notice {
-                kind: n.kind.to_string(),
-                key: n.key,
-            })
-            .await;
-        }
-    });
+    crate::indexer::carry_notices(&indexer, api_state.bus().clone());
     // The relayer: anvil's last dev account pays for gasless requests; its intake is served by
     // the api (same origin for the frontend).
     let relay_account = keys

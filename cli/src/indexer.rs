@@ -1,6 +1,6 @@
 //! `nest indexer [run|status|reindex]`: the indexer as its own process.
 
-use crate::bootstrap::{Environment, RpcArgs, StoreArgs, Tasks};
+use crate::bootstrap::{Environment, RedisArgs, RpcArgs, StoreArgs, Tasks};
 use clap::{Args, Subcommand};
 use eyre::{WrapErr, bail};
 use nest_abis::{DeploymentManifest, NestAddresses};
@@ -26,6 +26,10 @@ pub(crate) struct IndexerArgs {
     rpc: RpcArgs,
     #[command(flatten)]
     store: StoreArgs,
+    /// Where `run` publishes its change notices for the api instances (their cache
+    /// invalidation and live updates); without it, only in-process subscribers hear them.
+    #[command(flatten)]
+    redis: RedisArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,6 +71,12 @@ pub(crate) async fn run(args: IndexerArgs) -> eyre::Result<()> {
             let Some(tasks) = tasks else {
                 bail!("the stop signal was not installed");
             };
+            if let Some(url) = &args.redis.redis_url {
+                let bus = nest_api::bus::NoticeBus::redis(url)
+                    .await
+                    .wrap_err("cannot reach Redis (NEST_REDIS_URL)")?;
+                carry_notices(&indexer, bus);
+            }
             let stopped = tasks.stopped();
             tasks.spawn("indexer", async move { indexer.run(stopped).await });
             tasks.wait().await?;
@@ -94,6 +104,30 @@ pub(crate) async fn run(args: IndexerArgs) -> eyre::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Carries `indexer`'s change notices onto `bus` (the api's: in-process, or Redis between
+/// processes) until the indexer is dropped.
+pub(crate) fn carry_notices(indexer: &Indexer, bus: nest_api::bus::NoticeBus) {
+    let mut notices = indexer.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match notices.recv().await {
+                Ok(n) => {
+                    bus.publish(nest_api::bus::Notice {
+                        kind: n.kind.to_string(),
+                        key: n.key,
+                    })
+                    .await
+                }
+                // Fell behind: the missed documents' cache entries expire by their TTL.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "change notices dropped: subscriber lagged");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
 }
 
 /// The indexer configuration for a deployment: its addresses, from its earliest deploy block,

@@ -506,10 +506,13 @@ fn every_command_lists_the_variables_it_reads_in_its_help() {
             vec!["relayer"],
             [&service[..], &relayer, &SIGNER_VARIABLES].concat(),
         ),
-        (vec!["indexer"], [&service[..], &["NEST_WS_URL"]].concat()),
         (
-            vec!["indexer", "status"],
-            [&service[..], &["NEST_WS_URL"]].concat(),
+            vec!["indexer"],
+            [&service[..], &["NEST_WS_URL", "NEST_REDIS_URL"]].concat(),
+        ),
+        (
+            vec!["indexer", "run"],
+            [&service[..], &["NEST_WS_URL", "NEST_REDIS_URL"]].concat(),
         ),
         (
             vec!["dev"],

@@ -41,6 +41,11 @@ impl HttpClient {
         Self { addr }
     }
 
+    /// The server's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// `GET path`.
     pub async fn get(&self, path: &str) -> HttpResponse {
         self.request("GET", path, &[], None).await
