@@ -1,8 +1,10 @@
 #![doc = include_str!("../README.md")]
 
 pub mod artifact;
+pub mod deployment;
 
 pub use artifact::{BytecodeObject, ContractArtifact};
+pub use deployment::{DeployedContract, DeploymentManifest, NestAddresses};
 
 /// Errors of `nest-abis`.
 #[derive(Debug, thiserror::Error)]
@@ -13,6 +15,32 @@ pub enum AbiError {
     /// No artifact is checked in under that name.
     #[error("no artifact named {0}")]
     Unknown(String),
+    /// A deployment manifest could not be read or written.
+    #[error("{path}: {source}")]
+    ManifestIo {
+        /// The file involved.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A deployment manifest is not valid JSON of the expected shape.
+    #[error("{path}: invalid JSON: {source}")]
+    ManifestJson {
+        /// The file involved.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A contract the caller needs is not in the manifest.
+    #[error("{name} is not in the deployment manifest of chain {chain_id}")]
+    NotDeployed {
+        /// Contract name.
+        name: String,
+        /// The manifest's chain.
+        chain_id: u64,
+    },
 }
 
 macro_rules! artifacts {

@@ -11,9 +11,9 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use nest_api::{ApiConfig, AppState, ratelimit::RateLimits};
-use nest_chain::NestAddresses;
 use nest_keys::{NestSigner, TokenSigner};
-use nest_store::{Listing, ListingStatus, testing::fresh_test_store};
+use nest_store::{Listing, ListingStatus};
+use nest_testkit::TestStore;
 use std::process::Command;
 
 struct WrkResult {
@@ -65,17 +65,8 @@ fn wrk(url: &str) -> WrkResult {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let store = fresh_test_store("bench_api")
-        .await
-        .expect("store (scripts/setup)");
-    let addresses = NestAddresses {
-        forwarder: Address::repeat_byte(1),
-        token: Address::repeat_byte(2),
-        timelock: Address::repeat_byte(3),
-        governor: Address::repeat_byte(4),
-        nft: Address::repeat_byte(5),
-        marketplace: Address::repeat_byte(6),
-    };
+    let store = TestStore::fresh("bench_api").await;
+    let addresses = nest_testkit::placeholder_addresses();
     for n in 1..=1_000u64 {
         let id = U256::from(n);
         let listing = Listing {

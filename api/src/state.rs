@@ -7,7 +7,7 @@ use crate::{
 };
 use alloy::providers::DynProvider;
 use metrics_exporter_prometheus::PrometheusHandle;
-use nest_chain::NestAddresses;
+use nest_abis::NestAddresses;
 use nest_keys::TokenSigner;
 use nest_store::Store;
 use redis::aio::ConnectionManager;

@@ -1,14 +1,13 @@
 //! A local anvil node run from the pinned binary: started on a free (or given) loopback port,
-//! stopped when dropped, and killed by the kernel if its parent dies (no orphans).
+//! stopped when dropped, and killed by the kernel if its parent dies (no orphans): the
+//! supervision is `nest-process`'s [`ChildProcess`].
 
 use crate::error::{ChainError, Result};
 use alloy::{primitives::Address, signers::local::PrivateKeySigner};
+use nest_process::ChildProcess;
 use std::{
-    io::{BufRead, BufReader},
-    os::unix::process::CommandExt,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    sync::mpsc,
+    process::Command,
     time::Duration,
 };
 use url::Url;
@@ -31,10 +30,10 @@ pub struct AnvilOptions {
     pub extra_args: Vec<String>,
 }
 
-/// A running anvil process.
+/// A running anvil process, supervised by [`ChildProcess`] (stopped on drop).
 #[derive(Debug)]
 pub struct AnvilNode {
-    child: Child,
+    process: ChildProcess,
     port: u16,
     keys: Vec<PrivateKeySigner>,
     _config_dir: ConfigDir,
@@ -42,17 +41,11 @@ pub struct AnvilNode {
 
 impl AnvilNode {
     /// Starts `binary` with `options` and waits until it listens.
-    ///
-    /// The kernel's parent-death signal fires when the *thread* that spawned the child ends, so
-    /// call this from a thread that lives as long as the node (the main thread, a runtime
-    /// worker, a test thread), never from a short-lived `spawn_blocking` task.
     pub fn spawn(binary: &Path, options: &AnvilOptions) -> Result<Self> {
-        if !binary.is_file() {
-            return Err(ChainError::Anvil(format!(
-                "{} not found; run the setup step (scripts/setup) to install the pinned anvil",
-                binary.display()
-            )));
-        }
+        ChildProcess::require_installed(
+            binary,
+            "run the setup step (scripts/setup) to install the pinned anvil",
+        )?;
         let port = match options.port {
             Some(port) => port,
             None => free_port()?,
@@ -80,58 +73,17 @@ impl AnvilNode {
             cmd.arg("--accounts").arg(accounts.to_string());
         }
         cmd.args(&options.extra_args);
-        cmd.stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .stdin(Stdio::null());
-        // SAFETY: prctl is async-signal-safe; it only asks the kernel to send SIGTERM to the
-        // child when this process dies, so a killed `nest dev` never leaves anvil behind.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| ChainError::Anvil(format!("cannot start {}: {e}", binary.display())))?;
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| ChainError::Anvil("no stdout pipe".into()))?;
-        let (ready_tx, ready_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            // Keep draining stdout for the node's whole life so it never blocks on a full pipe.
-            let mut announced = false;
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if !announced && line.contains("Listening on") {
-                    announced = true;
-                    let _ = ready_tx.send(());
-                }
-            }
-        });
-        let mut node = Self {
-            child,
+        let process = ChildProcess::spawn(format!("anvil:{port}"), cmd)?;
+        process.wait_for_line("\"Listening on\"", START_TIMEOUT, |line| {
+            line.contains("Listening on")
+        })?;
+        let keys = read_keys(&config_out)?;
+        Ok(Self {
+            process,
             port,
-            keys: Vec::new(),
+            keys,
             _config_dir: config_dir,
-        };
-        match ready_rx.recv_timeout(START_TIMEOUT) {
-            Ok(()) => {}
-            Err(_) => {
-                let status = node.child.try_wait().ok().flatten();
-                return Err(ChainError::Anvil(match status {
-                    Some(status) => {
-                        format!("exited before listening ({status}); is port {port} taken?")
-                    }
-                    None => format!("did not listen within {START_TIMEOUT:?}"),
-                }));
-            }
-        }
-        node.keys = read_keys(&config_out)?;
-        Ok(node)
+        })
     }
 
     /// The HTTP endpoint.
@@ -157,25 +109,18 @@ impl AnvilNode {
 
     /// Process id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.pid()
     }
-}
 
-impl Drop for AnvilNode {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// The supervised process (its output, signals).
+    pub fn process(&self) -> &ChildProcess {
+        &self.process
     }
 }
 
 /// A loopback port nothing listens on right now.
 pub fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| ChainError::Anvil(format!("no free port: {e}")))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| ChainError::Anvil(format!("no free port: {e}")))
+    Ok(nest_process::free_port()?)
 }
 
 fn read_keys(config_out: &Path) -> Result<Vec<PrivateKeySigner>> {

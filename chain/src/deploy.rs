@@ -8,6 +8,8 @@
 //! Re-running skips every contract whose manifest entry matches the current artifact and
 //! constructor arguments and still has code on chain; wiring steps check on-chain state first.
 
+pub use nest_abis::NestAddresses;
+
 use crate::{
     error::{ChainError, Result},
     manifest::{DeployedContract, DeploymentManifest},
@@ -392,7 +394,7 @@ impl Deployer {
         if self.matches(manifest, name, &args).await? {
             info!(name, "already deployed, skipping");
             report.skipped.push(name.to_string());
-            return manifest.require(name);
+            return Ok(manifest.require(name)?);
         }
         self.deploy(name, args, manifest, report).await
     }
@@ -532,35 +534,4 @@ fn artifact(name: &str) -> Result<nest_abis::ContractArtifact> {
 /// keccak256 of a role name, as OpenZeppelin defines roles.
 pub fn role(name: &str) -> B256 {
     keccak256(name.as_bytes())
-}
-
-/// Typed handles on a deployed set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NestAddresses {
-    /// ERC-2771 forwarder.
-    pub forwarder: Address,
-    /// Governance token.
-    pub token: Address,
-    /// Timelock (the DAO's executor and treasury by default).
-    pub timelock: Address,
-    /// Governor.
-    pub governor: Address,
-    /// NFT collection.
-    pub nft: Address,
-    /// Marketplace.
-    pub marketplace: Address,
-}
-
-impl NestAddresses {
-    /// Reads the addresses from a manifest.
-    pub fn from_manifest(manifest: &DeploymentManifest) -> Result<Self> {
-        Ok(Self {
-            forwarder: manifest.require("NestForwarder")?,
-            token: manifest.require("NestToken")?,
-            timelock: manifest.require("NestTimelock")?,
-            governor: manifest.require("NestGovernor")?,
-            nft: manifest.require("NestNFT")?,
-            marketplace: manifest.require("NestMarketplace")?,
-        })
-    }
 }

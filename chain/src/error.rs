@@ -18,6 +18,12 @@ pub enum ChainError {
         /// Contract name.
         name: String,
     },
+    /// A deployment manifest could not be read or written, or lacks a contract.
+    #[error(transparent)]
+    Deployment(#[from] nest_abis::AbiError),
+    /// A child process (anvil) could not be started or did not become ready.
+    #[error(transparent)]
+    Process(#[from] nest_process::ProcessError),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

@@ -11,8 +11,8 @@ pub mod seed;
 
 pub use anvil::{AnvilNode, AnvilOptions};
 pub use compile::ContractCompiler;
-pub use deploy::{DeployReport, Deployer, DeploymentConfig, NestAddresses};
+pub use deploy::{DeployReport, Deployer, DeploymentConfig};
 pub use error::{ChainError, Result};
 pub use layout::{DEPLOYABLE_CONTRACTS, ProjectLayout};
-pub use manifest::{DeployedContract, DeploymentManifest};
+pub use manifest::{DeployedContract, DeploymentManifest, NestAddresses};
 pub use provider::{DeployerKey, http_provider};

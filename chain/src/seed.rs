@@ -2,8 +2,8 @@
 //! a proposal in voting, each made by the dev account a real user would use.
 
 use crate::{
-    deploy::NestAddresses,
     error::{ChainError, Result},
+    manifest::NestAddresses,
     provider::http_provider,
 };
 use alloy::{

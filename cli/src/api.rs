@@ -1,16 +1,14 @@
 //! `nest api`: the HTTP API as its own process.
 
+use crate::bootstrap::{Environment, RedisArgs, RpcArgs, SignerArgs, StoreArgs, Tasks};
 use alloy::primitives::Address;
 use clap::Args;
-use eyre::{WrapErr, bail};
+use eyre::WrapErr;
 use nest_api::{ApiConfig, AppState};
-use nest_chain::{DeploymentManifest, NestAddresses, ProjectLayout, http_provider};
 use nest_keys::{NestSigner, SecretString, SignerConfig, TokenSigner};
 use nest_relayer::{RelayChain, RelayIntake, RelayerConfig};
-use nest_store::{Store, StoreConfig};
-use std::{net::SocketAddr, path::PathBuf};
+use std::net::SocketAddr;
 use tracing::{info, warn};
-use url::Url;
 
 /// Arguments of `nest api`.
 #[derive(Debug, Args)]
@@ -24,15 +22,6 @@ pub(crate) struct ApiArgs {
     /// The public origin of the dApp (SIWE domain and URI are checked against it).
     #[arg(long, env = "NEST_API_ORIGIN", default_value = "http://localhost:8080")]
     origin: String,
-    /// JSON-RPC endpoint (checked by /readyz).
-    #[arg(long, env = "NEST_RPC_URL")]
-    rpc_url: Url,
-    /// Deployment manifest (default: deployments/<chain-id>.json).
-    #[arg(long, env = "NEST_MANIFEST")]
-    manifest: Option<PathBuf>,
-    /// Redis for the shared cache, rate limits and change notices (NEST_REDIS_URL).
-    #[arg(long, env = "NEST_REDIS_URL")]
-    redis_url: Option<String>,
     /// Relayer accounts (comma-separated addresses) whose funds pay for gasless requests: when
     /// given, the api also serves the relay intake (POST /v1/relay, GET /v1/relay/{id}) on its
     /// own origin, and `nest relayer` (same store) submits what it accepts.
@@ -42,18 +31,51 @@ pub(crate) struct ApiArgs {
     /// `nest relayer`'s).
     #[arg(long, env = "NEST_RELAYER_MAX_FEE_GWEI", default_value_t = 500)]
     relay_max_fee_gwei: u64,
+    #[command(flatten)]
+    rpc: RpcArgs,
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    backends: ApiBackends,
 }
 
-/// The key that signs session tokens: `NEST_SESSION_KEY` (hex); else the service signer
-/// configured by `NEST_SIGNER` (a KMS or HSM key every instance shares without holding it);
-/// else an ephemeral key.
-pub(crate) async fn session_tokens() -> eyre::Result<TokenSigner> {
-    Ok(TokenSigner::new(
-        session_signer(|name| std::env::var(name).ok()).await?,
-    ))
+/// What an api instance uses besides the chain and the store (shared by `nest api` and
+/// `nest dev`).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ApiBackends {
+    #[command(flatten)]
+    pub(crate) redis: RedisArgs,
+    #[command(flatten)]
+    pub(crate) sessions: SessionArgs,
 }
 
-/// [`session_tokens`]' key, from the variables `get` returns.
+/// The key that signs session tokens.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Session tokens")]
+pub(crate) struct SessionArgs {
+    /// Private key (hex) that signs session tokens; without it, the service signer (a KMS or
+    /// HSM key every instance shares without holding it), else an ephemeral key.
+    #[arg(long, env = "NEST_SESSION_KEY", hide_env_values = true)]
+    session_key: Option<String>,
+    #[command(flatten)]
+    signer: SignerArgs,
+}
+
+impl SessionArgs {
+    /// The token signer these arguments choose.
+    pub(crate) async fn tokens(&self) -> eyre::Result<TokenSigner> {
+        Ok(TokenSigner::new(
+            session_signer(|name| match name {
+                "NEST_SESSION_KEY" => self.session_key.clone(),
+                other => self.signer.lookup(other),
+            })
+            .await?,
+        ))
+    }
+}
+
+/// The session tokens' key, from the variables `get` returns: `NEST_SESSION_KEY` (hex); else
+/// the service signer configured by `NEST_SIGNER`; else an ephemeral key.
 async fn session_signer(get: impl Fn(&str) -> Option<String>) -> eyre::Result<NestSigner> {
     if let Some(hex) = get("NEST_SESSION_KEY").filter(|v| !v.trim().is_empty()) {
         return Ok(NestSigner::from_private_key(&SecretString::from(hex))?);
@@ -72,45 +94,26 @@ async fn session_signer(get: impl Fn(&str) -> Option<String>) -> eyre::Result<Ne
     ))
 }
 
-/// The addresses of a manifest, for the api.
-pub(crate) fn api_config(manifest: &DeploymentManifest, origin: &str) -> eyre::Result<ApiConfig> {
-    Ok(ApiConfig::new(
-        manifest.chain_id,
-        NestAddresses::from_manifest(manifest)?,
-        origin,
-    ))
-}
-
 pub(crate) async fn run(args: ApiArgs) -> eyre::Result<()> {
-    let shutdown = crate::shutdown::Shutdown::install()?;
-    let Some(store_config) = StoreConfig::from_env()? else {
-        bail!("no store: set NEST_MONGODB_URI (nest dev runs a local one for you)");
-    };
-    let provider = http_provider(&args.rpc_url, None)?;
-    let chain_id = nest_chain::provider::chain_id(&provider, &args.rpc_url).await?;
-    let manifest_path = match args.manifest {
-        Some(path) => path,
-        None => ProjectLayout::discover()?.manifest_path(chain_id),
-    };
-    let manifest = DeploymentManifest::load(&manifest_path)?
-        .ok_or_else(|| eyre::eyre!("no deployment manifest at {}", manifest_path.display()))?;
-    let store = Store::connect(store_config).await?;
+    let tasks = Tasks::install()?;
+    let env = Environment::init(&args.rpc, &args.store).await?;
     let relay = if args.relay_accounts.is_empty() {
         None
     } else {
-        let mut config = RelayerConfig::new(chain_id, NestAddresses::from_manifest(&manifest)?);
+        let mut config = RelayerConfig::new(env.chain_id, env.addresses);
         config.max_fee_per_gas = u128::from(args.relay_max_fee_gwei) * nest_relayer::config::GWEI;
-        let chain = RelayChain::connect(config, http_provider(&args.rpc_url, None)?).await?;
-        let intake = RelayIntake::new(chain, store.clone(), args.relay_accounts.clone()).await?;
+        let chain = RelayChain::connect(config, env.provider.clone()).await?;
+        let intake =
+            RelayIntake::new(chain, env.store.clone(), args.relay_accounts.clone()).await?;
         info!(accounts = ?args.relay_accounts, "serving the relay intake");
         Some(relay_mount(intake))
     };
     let state = AppState::new(
-        api_config(&manifest, &args.origin)?,
-        store,
-        session_tokens().await?,
-        args.redis_url.as_deref(),
-        Some(provider),
+        ApiConfig::new(env.chain_id, env.addresses, &args.origin),
+        env.store,
+        args.backends.sessions.tokens().await?,
+        args.backends.redis.redis_url.as_deref(),
+        Some(env.provider),
     )
     .await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -120,32 +123,34 @@ pub(crate) async fn run(args: ApiArgs) -> eyre::Result<()> {
         .await
         .wrap_err_with(|| format!("cannot listen on {} (metrics)", args.metrics_listen))?;
     info!(listen = %args.listen, metrics = %admin.local_addr()?, "api listening");
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
-    let admin_task = tokio::spawn(nest_api::serve(
-        admin,
-        nest_api::admin_router(state.clone()),
-        until_stopped(stopped.clone()),
-    ));
-    let stop = std::sync::Arc::new(stop);
-    let on_signal = stop.clone();
-    tokio::spawn(async move {
-        shutdown.wait().await;
-        let _ = on_signal.send(true);
+    serve_api(&tasks, listener, admin, state, relay);
+    tasks.wait().await
+}
+
+/// Serves the api's public router (with `relay` mounted) and its admin router as two of
+/// `tasks`; when either ends, both do.
+pub(crate) fn serve_api(
+    tasks: &Tasks,
+    listener: tokio::net::TcpListener,
+    admin: tokio::net::TcpListener,
+    state: AppState,
+    relay: Option<nest_api::Mounted>,
+) {
+    let admin_router = nest_api::admin_router(state.clone());
+    let stopped = tasks.stopped();
+    let on_end = tasks.clone();
+    tasks.spawn("api-admin", async move {
+        let served = nest_api::serve(admin, admin_router, stopped).await;
+        on_end.stop();
+        served
     });
-    let served = nest_api::serve(
-        listener,
-        nest_api::router(state, relay),
-        until_stopped(stopped),
-    )
-    .await;
-    // The public listener ended (stopped, or failed): the admin one ends with it.
-    let _ = stop.send(true);
-    served?;
-    admin_task.await??;
-    Ok(())
+    let stopped = tasks.stopped();
+    let on_end = tasks.clone();
+    tasks.spawn("api", async move {
+        let served = nest_api::serve(listener, nest_api::router(state, relay), stopped).await;
+        on_end.stop();
+        served
+    });
 }
 
 /// The relayer's intake routes with their OpenAPI description, for the api to serve.

@@ -1,28 +1,32 @@
 //! `nest deploy`: deploy and wire the contracts on any EVM chain.
 
+use crate::bootstrap::RpcArgs;
 use clap::Args;
 use eyre::bail;
 use nest_chain::{
     Deployer, DeployerKey, DeploymentConfig, ProjectLayout, http_provider, provider::ANVIL_CHAIN_ID,
 };
 use std::path::PathBuf;
-use url::Url;
 
 /// Arguments of `nest deploy`.
 #[derive(Debug, Args)]
 pub(crate) struct DeployArgs {
-    /// JSON-RPC endpoint of the chain.
-    #[arg(long, env = "NEST_RPC_URL")]
-    rpc_url: Url,
-    /// Refuse to deploy unless the node reports this chain id.
-    #[arg(long)]
-    chain_id: Option<u64>,
-    /// Manifest file (default: deployments/<chain-id>.json).
-    #[arg(long)]
-    manifest: Option<PathBuf>,
-    /// Encrypted JSON keystore holding the deployer key (password from NEST_KEYSTORE_PASSWORD).
+    #[command(flatten)]
+    rpc: RpcArgs,
+    /// Deployer private key (hex).
+    #[arg(long, env = "NEST_DEPLOYER_KEY", hide_env_values = true)]
+    deployer_key: Option<String>,
+    /// Encrypted JSON keystore holding the deployer key.
     #[arg(long, conflicts_with = "dev")]
     keystore: Option<PathBuf>,
+    /// Password of the keystore.
+    #[arg(
+        long,
+        env = "NEST_KEYSTORE_PASSWORD",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    keystore_password: String,
     /// Use anvil's first dev account (only on chain 31337).
     #[arg(long)]
     dev: bool,
@@ -38,23 +42,26 @@ pub(crate) async fn run(args: DeployArgs) -> eyre::Result<()> {
     let key = if args.dev {
         DeployerKey::DevAccount
     } else if let Some(path) = args.keystore {
-        let password = std::env::var("NEST_KEYSTORE_PASSWORD").unwrap_or_default();
-        DeployerKey::Keystore { path, password }
-    } else if let Ok(hex) = std::env::var("NEST_DEPLOYER_KEY") {
+        DeployerKey::Keystore {
+            path,
+            password: args.keystore_password,
+        }
+    } else if let Some(hex) = args.deployer_key {
         DeployerKey::PrivateKey(hex)
     } else {
         bail!("no deployer key: set NEST_DEPLOYER_KEY, pass --keystore FILE, or --dev on anvil");
     };
     let signer = key.signer()?;
     let deployer_address = signer.address();
-    let provider = http_provider(&args.rpc_url, Some(signer))?;
-    let chain_id = nest_chain::provider::chain_id(&provider, &args.rpc_url).await?;
+    let rpc_url = args.rpc.url()?;
+    let provider = http_provider(&rpc_url, Some(signer))?;
+    let chain_id = nest_chain::provider::chain_id(&provider, &rpc_url).await?;
     if key.is_dev() && chain_id != ANVIL_CHAIN_ID {
         bail!(
             "--dev uses a public key and is only allowed on chain {ANVIL_CHAIN_ID}, this node is chain {chain_id}"
         );
     }
-    let manifest_path = match args.manifest {
+    let manifest_path = match args.rpc.manifest {
         Some(path) => path,
         None => ProjectLayout::discover()?.manifest_path(chain_id),
     };
@@ -69,9 +76,9 @@ pub(crate) async fn run(args: DeployArgs) -> eyre::Result<()> {
     }
     let deployer = Deployer::new(
         provider,
-        args.rpc_url.clone(),
+        rpc_url,
         deployer_address,
-        args.chain_id,
+        args.rpc.chain_id,
         manifest_path.clone(),
         config,
     )

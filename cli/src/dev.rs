@@ -1,5 +1,9 @@
 //! `nest dev`: the whole stack on one machine with embedded defaults.
 
+use crate::{
+    api::ApiBackends,
+    bootstrap::{StoreArgs, Tasks},
+};
 use clap::Args;
 use eyre::WrapErr;
 use nest_chain::{
@@ -7,7 +11,7 @@ use nest_chain::{
     http_provider, seed::seed_demo,
 };
 use nest_indexer::Indexer;
-use nest_store::{LocalStoreServer, Store, StoreConfig};
+use nest_store::{LocalStoreServer, Store};
 use tracing::info;
 
 /// How often the governance keeper looks for proposals to queue or execute.
@@ -39,12 +43,20 @@ pub(crate) struct DevArgs {
     /// `<state>/alerts.mbox`.
     #[arg(long)]
     monitoring: bool,
+    /// Chain id of the dev chain.
+    #[arg(long, default_value_t = nest_chain::provider::ANVIL_CHAIN_ID)]
+    chain_id: u64,
+    /// The store; without NEST_MONGODB_URI, a local server on the state folder.
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    api: ApiBackends,
 }
 
 pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     // Listen for Ctrl-C / SIGTERM before starting anything, so a signal that arrives during
     // start-up is not lost (the default action would kill us without stopping the children).
-    let shutdown = crate::shutdown::Shutdown::install()?;
+    let tasks = Tasks::install()?;
     // The metrics recorder first, so the indexer's business counters count the demo data too.
     let _ = nest_api::metrics::handle();
     let layout = ProjectLayout::discover()?;
@@ -55,7 +67,7 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     let mut dev_lock = DevLock::acquire(&state_dir)?;
 
     // The store: NEST_MONGODB_URI if given, else the local server on .nest/store.
-    let (store_config, _local_store) = match StoreConfig::from_env()? {
+    let (store_config, _local_store) = match args.store.config()? {
         Some(config) => (config, None),
         None => {
             let server =
@@ -71,7 +83,12 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     if _local_store.is_some() || args.reset_store {
         store.database().drop().await?;
         store = Store::connect(store_config.clone()).await?;
-    } else if store.checkpoints().get(31337, "nest").await?.is_some() {
+    } else if store
+        .checkpoints()
+        .get(args.chain_id, "nest")
+        .await?
+        .is_some()
+    {
         eyre::bail!(
             "database {} already holds data of an earlier dev chain; pass --reset-store to drop it",
             store_config.database
@@ -87,6 +104,7 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
         &layout.anvil_binary(),
         &AnvilOptions {
             port: args.anvil_port,
+            chain_id: Some(args.chain_id),
             ..Default::default()
         },
     )?;
@@ -174,24 +192,14 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     let api_addr = listener.local_addr()?;
     let origin = format!("http://localhost:{}", api_addr.port());
     let api_state = nest_api::AppState::new(
-        crate::api::api_config(&report.manifest, &origin)?,
+        nest_api::ApiConfig::new(deployer.chain_id(), addresses, &origin),
         store.clone(),
-        crate::api::session_tokens().await?,
-        std::env::var("NEST_REDIS_URL").ok().as_deref(),
+        args.api.sessions.tokens().await?,
+        args.api.redis.redis_url.as_deref(),
         Some(http_provider(&url, None)?),
     )
     .await?;
-    let bus = api_state.bus().clone();
-    let mut notices = indexer.subscribe();
-    tokio::spawn(async move {
-        while let Ok(n) = notices.recv().await {
-            bus.publish(nest_api::bus::Notice {
-                kind: n.kind.to_string(),
-                key: n.key,
-            })
-            .await;
-        }
-    });
+    crate::indexer::carry_notices(&indexer, api_state.bus().clone());
     // The relayer: anvil's last dev account pays for gasless requests; its intake is served by
     // the api (same origin for the frontend).
     let relay_account = keys
@@ -219,34 +227,16 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     )?;
     let intake =
         nest_relayer::RelayIntake::new(relay_chain, store.clone(), submitter.addresses()).await?;
-    let (stop_keeper, keeper_stopped) = tokio::sync::oneshot::channel::<()>();
-    let keeper_task = tokio::spawn(async move {
-        keeper
-            .run(KEEPER_INTERVAL, async {
-                let _ = keeper_stopped.await;
-            })
-            .await
-    });
-    let (stop_relayer, relayer_stopped) = tokio::sync::oneshot::channel::<()>();
-    let relayer_task = tokio::spawn(async move {
-        submitter
-            .run(async {
-                let _ = relayer_stopped.await;
-            })
-            .await
-    });
-    let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
+    crate::relayer::spawn_relayer(&tasks, submitter, Some((keeper, KEEPER_INTERVAL)));
     let admin = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let metrics_addr = admin.local_addr()?;
-    tokio::spawn(nest_api::serve(
+    crate::api::serve_api(
+        &tasks,
+        listener,
         admin,
-        nest_api::admin_router(api_state.clone()),
-        std::future::pending(),
-    ));
-    let api_router = nest_api::router(api_state, Some(crate::api::relay_mount(intake)));
-    let api_task = tokio::spawn(nest_api::serve(listener, api_router, async {
-        let _ = api_stopped.await;
-    }));
+        api_state,
+        Some(crate::api::relay_mount(intake)),
+    );
     dev_lock.record_url(&format!("http://{api_addr}"))?;
     println!("  api            http://{api_addr}  (docs at /docs, OpenAPI at /openapi.json)");
     println!("  metrics        http://{metrics_addr}/metrics");
@@ -270,43 +260,19 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
         keys.len() - 1
     );
     if args.exit_after_start {
-        let _ = stop_keeper.send(());
-        let _ = keeper_task.await;
-        let _ = stop_relayer.send(());
-        let _ = relayer_task.await;
-        return Ok(());
+        tasks.stop();
+        return tasks.wait().await;
     }
-    let (stop_indexer, indexer_stopped) = tokio::sync::oneshot::channel::<()>();
-    let indexer_task = tokio::spawn(async move {
-        indexer
-            .run(async {
-                let _ = indexer_stopped.await;
-            })
-            .await
-    });
+    let stopped = tasks.stopped();
+    tasks.spawn("indexer", async move { indexer.run(stopped).await });
     println!("Press Ctrl-C to stop.");
-    shutdown.wait().await;
-    info!("shutting down");
-    let _ = stop_indexer.send(());
-    let _ = stop_api.send(());
-    let _ = api_task.await;
-    let _ = stop_keeper.send(());
-    let _ = keeper_task.await;
-    let _ = stop_relayer.send(());
-    match relayer_task.await {
-        Ok(Err(e)) => tracing::warn!(error = %e, "relayer stopped with an error"),
-        Err(e) => tracing::warn!(error = %e, "relayer task failed"),
-        Ok(Ok(())) => {}
-    }
-    match indexer_task.await {
-        Ok(Err(e)) => tracing::warn!(error = %e, "indexer stopped with an error"),
-        Err(e) => tracing::warn!(error = %e, "indexer task failed"),
-        Ok(Ok(())) => {}
-    }
+    // Every part stops on SIGINT or SIGTERM (or when one fails); all are awaited.
+    let stopped = tasks.wait().await;
+    info!("stopped");
     drop(anvil);
     drop(store);
     drop(_local_store);
-    Ok(())
+    stopped
 }
 
 /// Held while a `nest dev` runs on a state folder: `<state>/dev.lock`, exclusively locked (the

@@ -1,11 +1,10 @@
 //! `nest indexer [run|status|reindex]`: the indexer as its own process.
 
+use crate::bootstrap::{Environment, RedisArgs, RpcArgs, StoreArgs, Tasks};
 use clap::{Args, Subcommand};
 use eyre::{WrapErr, bail};
-use nest_chain::{DeploymentManifest, NestAddresses, ProjectLayout, http_provider};
+use nest_abis::{DeploymentManifest, NestAddresses};
 use nest_indexer::{Indexer, IndexerConfig};
-use nest_store::{Store, StoreConfig};
-use std::path::PathBuf;
 use url::Url;
 
 /// Arguments of `nest indexer`.
@@ -13,12 +12,6 @@ use url::Url;
 pub(crate) struct IndexerArgs {
     #[command(subcommand)]
     command: Option<IndexerCommand>,
-    /// JSON-RPC endpoint of the chain.
-    #[arg(long, env = "NEST_RPC_URL", global = true)]
-    rpc_url: Option<Url>,
-    /// Deployment manifest (default: deployments/<chain-id>.json).
-    #[arg(long, env = "NEST_MANIFEST", global = true)]
-    manifest: Option<PathBuf>,
     /// Blocks to stay behind the head.
     #[arg(long, default_value_t = 0, global = true)]
     confirmations: u64,
@@ -32,6 +25,14 @@ pub(crate) struct IndexerArgs {
     /// `run`: serve `/metrics` (Prometheus) on this admin address (not served by default).
     #[arg(long, env = "NEST_INDEXER_METRICS_LISTEN", global = true)]
     metrics_listen: Option<std::net::SocketAddr>,
+    #[command(flatten)]
+    rpc: RpcArgs,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Where `run` publishes its change notices for the api instances (their cache
+    /// invalidation and live updates); without it, only in-process subscribers hear them.
+    #[command(flatten)]
+    redis: RedisArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -49,45 +50,42 @@ enum IndexerCommand {
 }
 
 pub(crate) async fn run(args: IndexerArgs) -> eyre::Result<()> {
-    let Some(rpc_url) = args.rpc_url.clone() else {
-        bail!("no RPC endpoint: pass --rpc-url or set NEST_RPC_URL");
+    // Installed before connecting, so a signal during start-up is not lost.
+    let tasks = match args.command {
+        None | Some(IndexerCommand::Run) => Some(Tasks::install()?),
+        _ => None,
     };
-    let Some(store_config) = StoreConfig::from_env()? else {
-        bail!("no store: set NEST_MONGODB_URI (nest dev runs a local one for you)");
-    };
-    let provider = http_provider(&rpc_url, None)?;
-    let chain_id = nest_chain::provider::chain_id(&provider, &rpc_url).await?;
-    let manifest_path = match args.manifest.clone() {
-        Some(path) => path,
-        None => ProjectLayout::discover()?.manifest_path(chain_id),
-    };
-    let manifest = DeploymentManifest::load(&manifest_path)?
-        .ok_or_else(|| eyre::eyre!("no deployment manifest at {}", manifest_path.display()))?;
+    let Environment {
+        rpc_url,
+        provider,
+        manifest,
+        store,
+        ..
+    } = Environment::init(&args.rpc, &args.store).await?;
     let ws_url = match (args.poll, args.ws_url.clone()) {
         (true, _) => None,
         (false, Some(url)) => Some(url),
         (false, None) => nest_indexer::ws_url_for(&rpc_url),
     };
     let config = indexer_config(&manifest, args.confirmations, ws_url)?;
-    let store = Store::connect(store_config).await?;
     let indexer = Indexer::new(config, store, provider).await?;
     match args.command.unwrap_or(IndexerCommand::Run) {
         IndexerCommand::Run => {
-            let shutdown = crate::shutdown::Shutdown::install()?;
-            let metrics = match args.metrics_listen {
-                Some(addr) => {
-                    let stop = shutdown.clone();
-                    Some(
-                        crate::metrics::serve(addr, "indexer", async move { stop.wait().await })
-                            .await?,
-                    )
-                }
-                None => None,
+            let Some(tasks) = tasks else {
+                bail!("the stop signal was not installed");
             };
-            indexer.run(async move { shutdown.wait().await }).await?;
-            if let Some(server) = metrics {
-                server.await??;
+            if let Some(url) = &args.redis.redis_url {
+                let bus = nest_api::bus::NoticeBus::redis(url)
+                    .await
+                    .wrap_err("cannot reach Redis (NEST_REDIS_URL)")?;
+                carry_notices(&indexer, bus);
             }
+            if let Some(addr) = args.metrics_listen {
+                crate::metrics::spawn(&tasks, addr, "indexer").await?;
+            }
+            let stopped = tasks.stopped();
+            tasks.spawn("indexer", async move { indexer.run(stopped).await });
+            tasks.wait().await?;
         }
         IndexerCommand::Status => {
             let status = indexer.status().await?;
@@ -112,6 +110,30 @@ pub(crate) async fn run(args: IndexerArgs) -> eyre::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Carries `indexer`'s change notices onto `bus` (the api's: in-process, or Redis between
+/// processes) until the indexer is dropped.
+pub(crate) fn carry_notices(indexer: &Indexer, bus: nest_api::bus::NoticeBus) {
+    let mut notices = indexer.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match notices.recv().await {
+                Ok(n) => {
+                    bus.publish(nest_api::bus::Notice {
+                        kind: n.kind.to_string(),
+                        key: n.key,
+                    })
+                    .await
+                }
+                // Fell behind: the missed documents' cache entries expire by their TTL.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "change notices dropped: subscriber lagged");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
 }
 
 /// The indexer configuration for a deployment: its addresses, from its earliest deploy block,

@@ -3,6 +3,7 @@
 //! stdout carries each command's result (JSON with `--json`); stderr carries logs.
 
 mod api;
+mod bootstrap;
 mod contracts;
 mod deploy;
 mod dev;
@@ -22,6 +23,9 @@ use tracing_subscriber::EnvFilter;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log filter (`tracing` syntax, e.g. `info,nest_indexer=debug`); logs go to stderr.
+    #[arg(long, env = "NEST_LOG", default_value = "info", global = true)]
+    log: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,13 +47,11 @@ enum Command {
 }
 
 fn main() -> eyre::Result<()> {
+    let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("NEST_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
+        .with_env_filter(EnvFilter::try_new(&cli.log).unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -37,3 +37,19 @@ pub(crate) async fn serve(
             .await
     }))
 }
+
+/// Serves `/metrics` on `addr` as one of `tasks`: stopped with them, and stopping them if it fails.
+pub(crate) async fn spawn(
+    tasks: &crate::bootstrap::Tasks,
+    addr: SocketAddr,
+    service: &'static str,
+) -> eyre::Result<()> {
+    let server = serve(addr, service, tasks.stopped()).await?;
+    tasks.spawn("metrics", async move {
+        match server.await {
+            Ok(served) => served.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    });
+    Ok(())
+}

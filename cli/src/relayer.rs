@@ -1,11 +1,10 @@
 //! `nest relayer`: the relayer's submitter as its own process, optionally serving the intake.
 
+use crate::bootstrap::{Environment, RpcArgs, SignerArgs, StoreArgs, Tasks};
 use clap::Args;
 use eyre::{WrapErr, bail};
-use nest_chain::{DeploymentManifest, NestAddresses, ProjectLayout, http_provider};
 use nest_keys::{NestSigner, SignerConfig};
 use nest_relayer::{GovernanceKeeper, RelayChain, RelayIntake, RelaySubmitter, RelayerConfig};
-use nest_store::{Store, StoreConfig};
 use std::{net::SocketAddr, path::PathBuf};
 use tracing::info;
 use url::Url;
@@ -13,12 +12,6 @@ use url::Url;
 /// Arguments of `nest relayer`.
 #[derive(Debug, Args)]
 pub(crate) struct RelayerArgs {
-    /// JSON-RPC endpoint of the chain.
-    #[arg(long, env = "NEST_RPC_URL")]
-    rpc_url: Option<Url>,
-    /// Deployment manifest (default: deployments/<chain-id>.json).
-    #[arg(long, env = "NEST_MANIFEST")]
-    manifest: Option<PathBuf>,
     /// Also serve the intake (POST /v1/relay, GET /v1/relay/{id}) on this address.
     #[arg(long, env = "NEST_RELAYER_LISTEN")]
     listen: Option<SocketAddr>,
@@ -56,10 +49,19 @@ pub(crate) struct RelayerArgs {
     /// Serve `/metrics` (Prometheus) on this admin address (not served by default).
     #[arg(long, env = "NEST_RELAYER_METRICS_LISTEN")]
     metrics_listen: Option<SocketAddr>,
+    #[command(flatten)]
+    rpc: RpcArgs,
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    signer: SignerArgs,
 }
 
 /// The relayer accounts: the file's signer configurations, else the one from `NEST_SIGNER*`.
-async fn load_signers(file: Option<&PathBuf>) -> eyre::Result<Vec<NestSigner>> {
+async fn load_signers(
+    file: Option<&PathBuf>,
+    signer: &SignerArgs,
+) -> eyre::Result<Vec<NestSigner>> {
     let configs: Vec<SignerConfig> = match file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -71,7 +73,7 @@ async fn load_signers(file: Option<&PathBuf>) -> eyre::Result<Vec<NestSigner>> {
                 )
             })?
         }
-        None => match SignerConfig::from_env()? {
+        None => match signer.config()? {
             Some(config) => vec![config],
             None => bail!(
                 "no relayer account: set NEST_SIGNER (and its variables, see keys/README.md) or NEST_RELAYER_SIGNERS"
@@ -86,22 +88,16 @@ async fn load_signers(file: Option<&PathBuf>) -> eyre::Result<Vec<NestSigner>> {
 }
 
 pub(crate) async fn run(args: RelayerArgs) -> eyre::Result<()> {
-    let shutdown = crate::shutdown::Shutdown::install()?;
-    let Some(rpc_url) = args.rpc_url.clone() else {
-        bail!("no RPC endpoint: pass --rpc-url or set NEST_RPC_URL");
-    };
-    let Some(store_config) = StoreConfig::from_env()? else {
-        bail!("no store: set NEST_MONGODB_URI (nest dev runs a local one for you)");
-    };
-    let provider = http_provider(&rpc_url, None)?;
-    let chain_id = nest_chain::provider::chain_id(&provider, &rpc_url).await?;
-    let manifest_path = match args.manifest.clone() {
-        Some(path) => path,
-        None => ProjectLayout::discover()?.manifest_path(chain_id),
-    };
-    let manifest = DeploymentManifest::load(&manifest_path)?
-        .ok_or_else(|| eyre::eyre!("no deployment manifest at {}", manifest_path.display()))?;
-    let mut config = RelayerConfig::new(chain_id, NestAddresses::from_manifest(&manifest)?);
+    let tasks = Tasks::install()?;
+    let Environment {
+        rpc_url,
+        provider,
+        chain_id,
+        addresses,
+        store,
+        ..
+    } = Environment::init(&args.rpc, &args.store).await?;
+    let mut config = RelayerConfig::new(chain_id, addresses);
     config.confirmations = args.confirmations;
     config.stuck_after = std::time::Duration::from_secs(args.stuck_after_secs.max(1));
     config.ws_url = match (args.poll, args.ws_url.clone()) {
@@ -113,18 +109,11 @@ pub(crate) async fn run(args: RelayerArgs) -> eyre::Result<()> {
     if let Some(id) = args.instance_id.clone() {
         config.instance_id = id;
     }
-    let metrics = match args.metrics_listen {
-        Some(addr) => {
-            let stop = shutdown.clone();
-            let server =
-                crate::metrics::serve(addr, "relayer", async move { stop.wait().await }).await?;
-            nest_relayer::metrics::describe();
-            Some(server)
-        }
-        None => None,
-    };
-    let signers = load_signers(args.signers.as_ref()).await?;
-    let store = Store::connect(store_config).await?;
+    if let Some(addr) = args.metrics_listen {
+        crate::metrics::spawn(&tasks, addr, "relayer").await?;
+        nest_relayer::metrics::describe();
+    }
+    let signers = load_signers(args.signers.as_ref(), &args.signer).await?;
     let chain = RelayChain::connect(config, provider).await?;
     let submitter = RelaySubmitter::new(chain.clone(), store.clone(), signers).await?;
     info!(accounts = ?submitter.addresses(), "relayer accounts ready");
@@ -136,35 +125,36 @@ pub(crate) async fn run(args: RelayerArgs) -> eyre::Result<()> {
         )),
     };
 
-    let server = match args.listen {
-        Some(addr) => {
-            let stop = shutdown.clone();
-            let intake = RelayIntake::new(chain, store, submitter.addresses()).await?;
-            let listener = tokio::net::TcpListener::bind(addr)
+    if let Some(addr) = args.listen {
+        let intake = RelayIntake::new(chain, store, submitter.addresses()).await?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .wrap_err_with(|| format!("cannot listen on {addr}"))?;
+        info!(%addr, "relay intake listening");
+        let stopped = tasks.stopped();
+        tasks.spawn("relay-intake", async move {
+            axum::serve(listener, nest_relayer::standalone_router(intake))
+                .with_graceful_shutdown(stopped)
                 .await
-                .wrap_err_with(|| format!("cannot listen on {addr}"))?;
-            info!(%addr, "relay intake listening");
-            Some(tokio::spawn(async move {
-                axum::serve(listener, nest_relayer::standalone_router(intake))
-                    .with_graceful_shutdown(async move { stop.wait().await })
-                    .await
-            }))
-        }
-        None => None,
-    };
-    let keep = async {
-        if let Some((keeper, interval)) = &keeper {
-            keeper.run(*interval, shutdown.wait()).await;
-        }
-    };
-    let submit = submitter.run(shutdown.wait());
-    let ((), submitted) = tokio::join!(keep, submit);
-    submitted?;
-    if let Some(server) = server {
-        server.await??;
+        });
     }
-    if let Some(server) = metrics {
-        server.await??;
+    spawn_relayer(&tasks, submitter, keeper);
+    tasks.wait().await
+}
+
+/// Runs the submitter and, when given, the governance keeper (every `interval`) as `tasks`.
+pub(crate) fn spawn_relayer(
+    tasks: &Tasks,
+    submitter: RelaySubmitter,
+    keeper: Option<(GovernanceKeeper, std::time::Duration)>,
+) {
+    if let Some((keeper, interval)) = keeper {
+        let stopped = tasks.stopped();
+        tasks.spawn("keeper", async move {
+            keeper.run(interval, stopped).await;
+            Ok::<(), std::convert::Infallible>(())
+        });
     }
-    Ok(())
+    let stopped = tasks.stopped();
+    tasks.spawn("submitter", async move { submitter.run(stopped).await });
 }

@@ -4,54 +4,44 @@
 mod common;
 
 use common::{deployed_by_the_binary, listening, nest, root};
+use nest_testkit::{ChildProcess, TestStore, free_port};
 use std::{
-    io::{BufRead, BufReader},
     net::TcpStream,
-    process::{Child, Command, Stdio},
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
     sync::mpsc,
     time::{Duration, Instant},
 };
 
 /// Starts `nest dev` and returns it with the anvil and store ports once it printed "Press Ctrl-C".
-fn start_dev(state_dir: &std::path::Path) -> (Child, u16, u16) {
-    let mut child = nest(state_dir)
-        .args(["dev", "--api-port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("nest dev starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut port = None;
-        let mut store_port = None;
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if let Some(uri) = line.trim().strip_prefix("store") {
-                store_port = uri
-                    .trim()
-                    .trim_start_matches("mongodb://127.0.0.1:")
-                    .split('/')
-                    .next()
-                    .and_then(|p| p.parse::<u16>().ok());
-            }
-            if let Some(url) = line.trim().strip_prefix("RPC URL") {
-                port = url
-                    .trim()
-                    .trim_end_matches('/')
-                    .rsplit(':')
-                    .next()
-                    .and_then(|p| p.parse().ok());
-            }
-            if line.contains("Press Ctrl-C") {
-                let _ = tx.send(port.zip(store_port));
-            }
-        }
-    });
-    let (port, store_port) = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("nest dev came up")
-        .expect("nest dev printed its RPC URL and store");
+fn start_dev(state_dir: &std::path::Path) -> (ChildProcess, u16, u16) {
+    let mut command = nest(state_dir);
+    command.args(["dev", "--api-port", "0"]);
+    let child = ChildProcess::spawn("nest dev", command).expect("nest dev starts");
+    child
+        .wait_for_line("\"Press Ctrl-C\"", Duration::from_secs(60), |l| {
+            l.contains("Press Ctrl-C")
+        })
+        .expect("nest dev came up");
+    let output = child.output();
+    let field = |name: &str| {
+        output
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("nest dev printed no {name}: {output:?}"))
+    };
+    let port = field("RPC URL")
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("RPC port");
+    let store_port = field("store")
+        .trim_start_matches("mongodb://127.0.0.1:")
+        .split('/')
+        .next()
+        .and_then(|p| p.parse::<u16>().ok())
+        .expect("store port");
     (child, port, store_port)
 }
 
@@ -69,7 +59,7 @@ fn wait_until_closed(port: u16) -> bool {
 #[test]
 fn dev_stops_everything_on_ctrl_c() {
     let state = tempfile::tempdir().expect("tmp");
-    let (mut child, port, store_port) = start_dev(state.path());
+    let (child, port, store_port) = start_dev(state.path());
     assert!(listening(port), "anvil serves RPC while nest dev runs");
     assert!(
         listening(store_port),
@@ -83,10 +73,9 @@ fn dev_stops_everything_on_ctrl_c() {
         state.path().join("deployments/31337.json").is_file(),
         "dev manifest written"
     );
-    // SAFETY: sending a signal to our own child process.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
-    let status = child.wait().expect("exits");
-    assert!(status.success(), "clean exit on Ctrl-C: {status}");
+    child
+        .stop_cleanly(libc::SIGINT, Duration::from_secs(60))
+        .expect("clean exit on Ctrl-C");
     assert!(wait_until_closed(port), "anvil stopped with nest dev");
     assert!(
         wait_until_closed(store_port),
@@ -97,9 +86,8 @@ fn dev_stops_everything_on_ctrl_c() {
 #[test]
 fn killing_nest_dev_orphans_neither_anvil_nor_the_store() {
     let state = tempfile::tempdir().expect("tmp");
-    let (mut child, port, store_port) = start_dev(state.path());
-    child.kill().expect("SIGKILL");
-    let _ = child.wait();
+    let (child, port, store_port) = start_dev(state.path());
+    child.kill();
     assert!(
         wait_until_closed(port),
         "the kernel took anvil down with nest"
@@ -139,9 +127,7 @@ fn a_second_dev_on_the_same_state_folder_names_the_running_one() {
 fn deploy_is_idempotent_and_refuses_a_wrong_chain() {
     let state = tempfile::tempdir().expect("tmp");
     let anvil = nest_chain::AnvilNode::spawn(
-        &nest_chain::ProjectLayout::new(root())
-            .expect("layout")
-            .anvil_binary(),
+        &nest_testkit::layout().anvil_binary(),
         &nest_chain::AnvilOptions::default(),
     )
     .expect("anvil");
@@ -214,7 +200,7 @@ fn deploy_without_a_key_or_a_node_says_what_is_missing() {
 #[test]
 fn indexer_runs_reports_status_and_reindexes_from_raw_events() {
     let (state, _anvil, url, manifest) = deployed_by_the_binary();
-    let store_uri = nest_store::testing::test_server_uri().expect("store server");
+    let store_uri = TestStore::uri();
     let indexer = |args: &[&str]| {
         let mut cmd = nest(state.path());
         cmd.env("NEST_MONGODB_URI", &store_uri)
@@ -229,17 +215,11 @@ fn indexer_runs_reports_status_and_reindexes_from_raw_events() {
         cmd
     };
 
-    let mut running = indexer(&["run"])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("indexer runs");
+    let running = ChildProcess::spawn("nest indexer run", indexer(&["run"])).expect("indexer runs");
     std::thread::sleep(Duration::from_secs(3));
-    // SAFETY: signalling our own child.
-    assert_eq!(unsafe { libc::kill(running.id() as i32, libc::SIGINT) }, 0);
-    assert!(
-        running.wait().expect("exits").success(),
-        "clean stop on Ctrl-C"
-    );
+    running
+        .stop_cleanly(libc::SIGINT, Duration::from_secs(30))
+        .expect("clean stop on Ctrl-C");
 
     let text = indexed_to_head(indexer(&["status"]));
     let events: u64 = text
@@ -296,11 +276,11 @@ fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
 #[test]
 fn api_serves_the_relay_intake_when_given_relayer_accounts() {
     let (state, anvil, url, manifest) = deployed_by_the_binary();
-    let store_uri = nest_store::testing::test_server_uri().expect("store server");
+    let store_uri = TestStore::uri();
     let relayer_account = anvil.addresses()[9].to_string();
     let api = |relay: bool| {
-        let port = nest_chain::anvil::free_port().expect("port");
-        let metrics_port = nest_chain::anvil::free_port().expect("port");
+        let port = free_port();
+        let metrics_port = free_port();
         let mut cmd = nest(state.path());
         cmd.env("NEST_MONGODB_URI", &store_uri)
             .env(
@@ -310,21 +290,18 @@ fn api_serves_the_relay_intake_when_given_relayer_accounts() {
             .args(["api", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")])
             .args(["--rpc-url", &url, "--manifest"])
-            .arg(&manifest)
-            .stdout(Stdio::null());
+            .arg(&manifest);
         if relay {
             cmd.args(["--relay-accounts", &relayer_account]);
         }
-        let child = cmd.spawn().expect("api starts");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !listening(port) {
-            assert!(Instant::now() < deadline, "api listening");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let child = ChildProcess::spawn("nest api", cmd).expect("api starts");
+        child
+            .wait_for_port(port, Duration::from_secs(60))
+            .expect("api listening");
         (child, port, metrics_port)
     };
 
-    let (mut with_relay, port, metrics_port) = api(true);
+    let (with_relay, port, metrics_port) = api(true);
     // Metrics on the admin listener only (counting the public listener's requests).
     let (status, _) = http(port, "GET", "/healthz", "");
     assert_eq!(status, 200);
@@ -342,35 +319,18 @@ fn api_serves_the_relay_intake_when_given_relayer_accounts() {
     assert!(body.contains("relay.malformed"), "{body}");
     let (status, body) = http(port, "GET", "/v1/relay/0x00", "");
     assert!((400..500).contains(&status), "{status} {body}");
-    let _ = with_relay.kill();
-    let _ = with_relay.wait();
+    drop(with_relay);
 
-    let (mut without, port, _) = api(false);
+    let (without, port, _) = api(false);
     let (status, _) = http(port, "POST", "/v1/relay", "{");
     assert_eq!(status, 404, "no relay accounts, no intake");
-    let _ = without.kill();
-    let _ = without.wait();
-}
-
-/// Waits up to `within` for `child` to exit; its status, or `None` if it is still running (then
-/// it is killed).
-fn exit_within(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    None
+    drop(without);
 }
 
 #[test]
 fn every_long_running_command_stops_cleanly_on_sigterm() {
     let (state, anvil, url, manifest) = deployed_by_the_binary();
-    let store_uri = nest_store::testing::test_server_uri().expect("store server");
+    let store_uri = TestStore::uri();
     let database = format!("cli_sigterm_{}", std::process::id());
     let command = |args: &[&str]| {
         let mut cmd = nest(state.path());
@@ -383,12 +343,12 @@ fn every_long_running_command_stops_cleanly_on_sigterm() {
             .arg(&manifest);
         cmd
     };
-    let spawn = |args: &[&str]| command(args).stdout(Stdio::null()).spawn();
-    let api_port = nest_chain::anvil::free_port().expect("port");
-    let relay_port = nest_chain::anvil::free_port().expect("port");
+    let spawn = |args: &[&str]| ChildProcess::spawn(format!("nest {}", args[0]), command(args));
+    let api_port = free_port();
+    let relay_port = free_port();
     let api_listen = format!("127.0.0.1:{api_port}");
     let relay_listen = format!("127.0.0.1:{relay_port}");
-    let mut running = vec![
+    let running = vec![
         (
             "indexer",
             spawn(&["indexer", "run"]).expect("indexer"),
@@ -412,25 +372,19 @@ fn every_long_running_command_stops_cleanly_on_sigterm() {
             Some(relay_port),
         ),
     ];
-    for (name, _, port) in &running {
+    for (name, child, port) in &running {
         if let Some(port) = port {
-            let deadline = Instant::now() + Duration::from_secs(60);
-            while !listening(*port) {
-                assert!(Instant::now() < deadline, "{name} never listened");
-                std::thread::sleep(Duration::from_millis(50));
-            }
+            child
+                .wait_for_port(*port, Duration::from_secs(60))
+                .unwrap_or_else(|e| panic!("{name} never listened: {e}"));
         }
     }
     // Let the indexer catch up and the relayer take its account's lease.
     std::thread::sleep(Duration::from_secs(3));
-    for (name, child, _) in &mut running {
-        // SAFETY: signalling our own child.
-        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-        let status = exit_within(child, Duration::from_secs(30));
-        assert!(
-            status.is_some_and(|s| s.success()),
-            "{name} did not stop cleanly on SIGTERM: {status:?}"
-        );
+    for (name, child, _) in &running {
+        child
+            .stop_cleanly(libc::SIGTERM, Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("{name} did not stop cleanly on SIGTERM: {e}"));
     }
     // Nothing half-written: the indexer's checkpoint is whole and at the head.
     indexed_to_head(command(&["indexer", "status"]));
@@ -638,4 +592,145 @@ fn monitor_once_scores_series_read_from_prometheus() {
     );
     assert!(report(&clean.name)["alarm"].is_null(), "{reports}");
     assert!(report(&clean.name)["score"].as_f64().expect("score").abs() < 5.0);
+/// The variables `nest <command> --help` must list (each as `[env: NAME...]`).
+const SIGNER_VARIABLES: [&str; 14] = [
+    "NEST_SIGNER",
+    "NEST_SIGNER_KEY",
+    "NEST_SIGNER_KEYSTORE",
+    "NEST_SIGNER_KEYSTORE_PASSWORD",
+    "NEST_PKCS11_MODULE",
+    "NEST_PKCS11_TOKEN_LABEL",
+    "NEST_PKCS11_PIN",
+    "NEST_PKCS11_KEY_LABEL",
+    "NEST_PKCS11_KEY_ID",
+    "NEST_AWS_KMS_KEY_ID",
+    "NEST_AWS_KMS_ENDPOINT",
+    "NEST_AWS_KMS_REGION",
+    "NEST_GCP_KMS_KEY",
+    "NEST_GCP_KMS_ENDPOINT",
+];
+
+fn help(command: &[&str]) -> String {
+    let state = tempfile::tempdir().expect("tmp");
+    let output = nest(state.path())
+        .env("NEST_SIGNER_KEY", "0xsecretmarker")
+        .env(
+            "NEST_MONGODB_URI",
+            "mongodb://nest:secretmarker@127.0.0.1:1",
+        )
+        .env("NEST_DEPLOYER_KEY", "0xsecretmarker")
+        .args(command)
+        .arg("--help")
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{command:?} --help");
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+#[test]
+fn every_command_lists_the_variables_it_reads_in_its_help() {
+    let service = [
+        "NEST_RPC_URL",
+        "NEST_CHAIN_ID",
+        "NEST_MANIFEST",
+        "NEST_MONGODB_URI",
+        "NEST_MONGODB_DATABASE",
+        "NEST_LOG",
+    ];
+    let api = [
+        "NEST_API_LISTEN",
+        "NEST_METRICS_LISTEN",
+        "NEST_API_ORIGIN",
+        "NEST_RELAY_ACCOUNTS",
+        "NEST_RELAYER_MAX_FEE_GWEI",
+        "NEST_REDIS_URL",
+        "NEST_SESSION_KEY",
+    ];
+    let relayer = [
+        "NEST_RELAYER_LISTEN",
+        "NEST_RELAYER_SIGNERS",
+        "NEST_RELAYER_INSTANCE",
+        "NEST_RELAYER_CONFIRMATIONS",
+        "NEST_RELAYER_STUCK_AFTER_SECS",
+        "NEST_RELAYER_MAX_FEE_GWEI",
+        "NEST_KEEPER_INTERVAL_SECS",
+        "NEST_WS_URL",
+    ];
+    let expected: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (
+            vec!["api"],
+            [&service[..], &api, &SIGNER_VARIABLES].concat(),
+        ),
+        (
+            vec!["relayer"],
+            [&service[..], &relayer, &SIGNER_VARIABLES].concat(),
+        ),
+        (
+            vec!["indexer"],
+            [&service[..], &["NEST_WS_URL", "NEST_REDIS_URL"]].concat(),
+        ),
+        (
+            vec!["indexer", "run"],
+            [&service[..], &["NEST_WS_URL", "NEST_REDIS_URL"]].concat(),
+        ),
+        (
+            vec!["dev"],
+            [
+                &[
+                    "NEST_MONGODB_URI",
+                    "NEST_MONGODB_DATABASE",
+                    "NEST_REDIS_URL",
+                    "NEST_SESSION_KEY",
+                    "NEST_LOG",
+                ][..],
+                &SIGNER_VARIABLES,
+            ]
+            .concat(),
+        ),
+        (
+            vec!["deploy"],
+            vec![
+                "NEST_RPC_URL",
+                "NEST_CHAIN_ID",
+                "NEST_MANIFEST",
+                "NEST_DEPLOYER_KEY",
+                "NEST_KEYSTORE_PASSWORD",
+                "NEST_LOG",
+            ],
+        ),
+    ];
+    let mut listed = String::new();
+    for (command, variables) in &expected {
+        let text = help(command);
+        for variable in variables {
+            assert!(
+                text.contains(&format!("[env: {variable}")),
+                "nest {} --help does not list {variable}:\n{text}",
+                command.join(" ")
+            );
+        }
+        // Secrets are never echoed from the environment into the help.
+        assert!(!text.contains("secretmarker"), "{text}");
+        listed.push_str(&text);
+    }
+    // Every variable the command line binds is listed by some command, and no command reads
+    // the environment behind clap's back.
+    let sources = std::fs::read_dir(nest_testkit::root().join("cli/src")).expect("cli/src");
+    for entry in sources {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("source");
+        assert!(
+            !text.contains("std::env::var("),
+            "{} reads the environment directly",
+            path.display()
+        );
+        for bound in text.split("env = \"").skip(1) {
+            let name = bound.split('"').next().unwrap_or_default();
+            assert!(
+                listed.contains(&format!("[env: {name}")),
+                "{name} ({}) is listed by no command's --help",
+                path.display()
+            );
+        }
+    }
 }

@@ -17,14 +17,11 @@ use alloy::{
 };
 use futures_util::{StreamExt, stream};
 use nest_abis::{NestMarketplace, NestNFT};
-use nest_chain::{
-    AnvilNode, AnvilOptions, Deployer, DeploymentConfig, NestAddresses, ProjectLayout,
-    http_provider,
-};
+use nest_chain::{AnvilOptions, http_provider};
 use nest_indexer::{Indexer, IndexerConfig};
-use nest_store::{Listing, testing::fresh_test_store};
+use nest_store::Listing;
+use nest_testkit::{TestChain, TestStore};
 use std::{
-    path::PathBuf,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -87,8 +84,6 @@ async fn fire(provider: &DynProvider, from: Address, txs: Vec<TransactionRequest
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let layout = ProjectLayout::new(root).expect("checkout");
     let options = AnvilOptions {
         // No historical states: 100k events would otherwise spill ~10 GB of them to disk.
         extra_args: vec![
@@ -98,34 +93,12 @@ async fn main() {
         ],
         ..Default::default()
     };
-    let node = AnvilNode::spawn(&layout.anvil_binary(), &options).expect("anvil");
-    let keys = node.keys().to_vec();
-    let url = node.endpoint();
-    let dir = tempfile::tempdir().expect("tmp");
-    let mut config = DeploymentConfig::dev();
-    config.dev_accounts = node.addresses();
-    let deployer_provider = http_provider(&url, Some(keys[0].clone())).expect("provider");
-    let report = Deployer::new(
-        deployer_provider.clone(),
-        url.clone(),
-        keys[0].address(),
-        Some(31337),
-        dir.path().join("m.json"),
-        config,
-    )
-    .await
-    .expect("connect")
-    .run()
-    .await
-    .expect("deploy");
-    let a = NestAddresses::from_manifest(&report.manifest).expect("addresses");
-    let start_block = report
-        .manifest
-        .contracts
-        .values()
-        .map(|c| c.deploy_block)
-        .min()
-        .unwrap_or(0);
+    let chain = TestChain::builder().anvil(options).start().await;
+    let keys = chain.keys.clone();
+    let url = chain.endpoint();
+    let deployer_provider = chain.provider(0);
+    let a = chain.addresses;
+    let start_block = chain.start_block();
 
     // ---- 1. generate events
     let started = Instant::now();
@@ -237,9 +210,7 @@ async fn main() {
     let raw_rate = raw_events as f64 / raw_started.elapsed().as_secs_f64();
 
     // ---- 2b. indexer backfill from scratch
-    let store = fresh_test_store("bench_backfill")
-        .await
-        .expect("store (scripts/setup)");
+    let store = TestStore::fresh("bench_backfill").await;
     let mut config = IndexerConfig::new(31337, a, start_block);
     config.reorg_window = 0;
     let indexer = Indexer::new(config, store.clone(), deployer_provider.clone())

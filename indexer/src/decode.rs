@@ -9,8 +9,8 @@ use alloy::{
     sol_types::SolEventInterface,
 };
 use bson::Document;
+use nest_abis::NestAddresses;
 use nest_abis::{NestForwarder, NestGovernor, NestMarketplace, NestNFT, NestTimelock, NestToken};
-use nest_chain::NestAddresses;
 use nest_store::{ChainEvent, DeadLetter, codec};
 use std::collections::HashMap;
 
@@ -318,14 +318,7 @@ mod tests {
     use alloy::primitives::{Log as PrimitiveLog, U256};
 
     fn addresses() -> NestAddresses {
-        NestAddresses {
-            forwarder: Address::repeat_byte(1),
-            token: Address::repeat_byte(2),
-            timelock: Address::repeat_byte(3),
-            governor: Address::repeat_byte(4),
-            nft: Address::repeat_byte(5),
-            marketplace: Address::repeat_byte(6),
-        }
+        nest_testkit::placeholder_addresses()
     }
 
     fn log(address: Address, topics: Vec<B256>, data: Vec<u8>) -> Log {

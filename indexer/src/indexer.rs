@@ -14,7 +14,7 @@ use crate::{
 use alloy::{primitives::B256, providers::DynProvider, rpc::types::Log};
 use bson::doc;
 use futures_util::{FutureExt, StreamExt, stream};
-use nest_chain::NestAddresses;
+use nest_abis::NestAddresses;
 use nest_rpc::{HeadSource, HeadWatch};
 use nest_store::{
     BlockHeader, ChainEvent, Checkpoint, DeadLetter, Store, StoreError, replace_documents_in,

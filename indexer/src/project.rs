@@ -13,11 +13,11 @@ use crate::{
 };
 use alloy::primitives::{Address, U256};
 use bson::{Bson, Document, doc};
+use nest_abis::NestAddresses;
 use nest_abis::{
     NestGovernor::NestGovernorEvents, NestMarketplace::NestMarketplaceEvents,
     NestNFT::NestNFTEvents, NestToken::NestTokenEvents,
 };
-use nest_chain::NestAddresses;
 use nest_store::{
     Auction, AuctionStatus, Bid, ClientSession, ContractState, Delegate, Listing, ListingStatus,
     Nft, NftTransfer, Offer, OfferStatus, OperatorApproval, Projection, Proposal, ProposalState,

@@ -142,15 +142,10 @@ impl SignerConfig {
     /// Backend names as written in `NEST_SIGNER`.
     pub const BACKENDS: [&'static str; 4] = ["local", "pkcs11", "aws-kms", "gcp-kms"];
 
-    /// Reads the configuration from the process environment; `None` when `NEST_SIGNER` is
-    /// unset (the caller then uses its own default, e.g. an anvil key in development).
-    pub fn from_env() -> Result<Option<Self>> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Reads the configuration through `get` (a variable name to its value), so callers and tests
-    /// can supply variables without touching the process environment. Empty values count as
-    /// unset.
+    /// Reads the configuration through `get` (a variable name to its value: the `nest` command
+    /// line's signer arguments, each with its environment variable, or a test's table); `None`
+    /// when `NEST_SIGNER` is unset (the caller then uses its own default). Empty values count
+    /// as unset.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Option<Self>> {
         let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         let secret = |name: &str| var(name).map(SecretString::from);

@@ -11,6 +11,7 @@ pub mod pkcs11;
 #[cfg(any(feature = "pkcs11", feature = "aws-kms", feature = "gcp-kms"))]
 mod signature;
 mod signer;
+#[cfg(feature = "test-utils")]
 pub mod testing;
 pub mod token;
 

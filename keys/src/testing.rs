@@ -1,4 +1,4 @@
-//! Real key services for tests and benchmarks, each on a temporary folder and (for LocalStack) a
+//! Real key services for tests and benchmarks (feature `test-utils`: never in release builds), each on a temporary folder and (for LocalStack) a
 //! free loopback port, stopped and removed when the process exits:
 //!
 //! - [`SoftHsm`]: a SoftHSM2 token directory (Debian `softhsm2`), for the PKCS#11 backend.
@@ -175,12 +175,11 @@ mod localstack {
         config::Credentials,
         types::{KeySpec, KeyUsageType},
     };
+    use nest_process::ChildProcess;
     use std::{
         io::{Read, Write},
-        net::{TcpListener, TcpStream},
-        os::unix::process::CommandExt,
-        process::Stdio,
-        sync::{Mutex, OnceLock, mpsc},
+        net::TcpStream,
+        sync::OnceLock,
         time::{Duration, Instant},
     };
     use tracing::info;
@@ -201,10 +200,9 @@ mod localstack {
     /// process dies.
     #[derive(Debug)]
     pub struct LocalStackKms {
-        pid: u32,
+        process: ChildProcess,
         port: u16,
         dir: PathBuf,
-        exited: Mutex<mpsc::Receiver<String>>,
     }
 
     extern "C" fn stop_shared() {
@@ -248,21 +246,16 @@ mod localstack {
         /// waits until KMS answers.
         pub fn start(dir: &Path) -> Result<Self> {
             let python = Self::python();
-            if !python.is_file() {
-                return Err(harness_error(format!(
-                    "{} not found; run scripts/setup (it installs LocalStack {LOCALSTACK_VERSION} once) or set NEST_LOCALSTACK_PYTHON",
-                    python.display()
-                )));
-            }
+            ChildProcess::require_installed(
+                &python,
+                &format!(
+                    "run scripts/setup (it installs LocalStack {LOCALSTACK_VERSION} once) or set NEST_LOCALSTACK_PYTHON"
+                ),
+            )
+            .map_err(|e| harness_error(e.to_string()))?;
             std::fs::create_dir_all(dir)
                 .map_err(|e| harness_error(format!("{}: {e}", dir.display())))?;
-            let port = free_port()?;
-            let log_path = dir.join("localstack.log");
-            let log = std::fs::File::create(&log_path)
-                .map_err(|e| harness_error(format!("{}: {e}", log_path.display())))?;
-            let log_err = log
-                .try_clone()
-                .map_err(|e| harness_error(format!("{}: {e}", log_path.display())))?;
+            let port = nest_process::free_port().map_err(|e| harness_error(e.to_string()))?;
             let mut command = Command::new(&python);
             command
                 .args(["-m", "localstack.runtime.main"])
@@ -274,70 +267,22 @@ mod localstack {
                 .env("DNS_ADDRESS", "0")
                 .env("SKIP_SSL_CERT_DOWNLOAD", "1")
                 .env("LOCALSTACK_TELEMETRY", "0")
-                .env("DISABLE_EVENTS", "1")
-                .stdin(Stdio::null())
-                .stdout(log)
-                .stderr(log_err)
-                .process_group(0);
-            // SAFETY: prctl is async-signal-safe; it asks the kernel to stop LocalStack if the
-            // thread that spawned it (which lives exactly as long as LocalStack) goes away.
-            unsafe {
-                command.pre_exec(|| {
-                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    Ok(())
-                });
-            }
-            let (spawned_tx, spawned_rx) = mpsc::channel();
-            let (exit_tx, exit_rx) = mpsc::channel();
-            std::thread::Builder::new()
-                .name(format!("localstack:{port}"))
-                .spawn(move || match command.spawn() {
-                    Ok(mut child) => {
-                        let _ = spawned_tx.send(Ok(child.id()));
-                        let status = child
-                            .wait()
-                            .map(|s| s.to_string())
-                            .unwrap_or_else(|e| e.to_string());
-                        let _ = exit_tx.send(status);
-                    }
-                    Err(e) => {
-                        let _ = spawned_tx.send(Err(e));
-                    }
-                })
-                .map_err(|e| harness_error(format!("cannot start a watcher thread: {e}")))?;
-            let pid = spawned_rx
-                .recv()
-                .map_err(|_| harness_error("the LocalStack watcher thread died"))?
-                .map_err(|e| harness_error(format!("cannot start {}: {e}", python.display())))?;
+                .env("DISABLE_EVENTS", "1");
+            // LocalStack starts helpers of its own: its whole process group is stopped.
+            let process = ChildProcess::builder(format!("localstack:{port}"), command)
+                .process_group(true)
+                .log_file(dir.join("localstack.log"))
+                .start()
+                .map_err(|e| harness_error(e.to_string()))?;
+            let started = Instant::now();
+            process
+                .wait_until("KMS available", START_TIMEOUT, || kms_ready(port))
+                .map_err(|e| harness_error(format!("LocalStack: {e}")))?;
             let kms = Self {
-                pid,
+                process,
                 port,
                 dir: dir.to_path_buf(),
-                exited: Mutex::new(exit_rx),
             };
-            let started = Instant::now();
-            loop {
-                if kms_ready(port) {
-                    break;
-                }
-                let exited = kms.exited.lock().ok().and_then(|rx| rx.try_recv().ok());
-                if let Some(status) = exited {
-                    return Err(harness_error(format!(
-                        "LocalStack exited during start ({status}): {}",
-                        log_tail(&log_path)
-                    )));
-                }
-                if started.elapsed() > START_TIMEOUT {
-                    kms.stop();
-                    return Err(harness_error(format!(
-                        "LocalStack KMS not ready after {START_TIMEOUT:?}: {}",
-                        log_tail(&log_path)
-                    )));
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
             info!(
                 port,
                 elapsed_ms = started.elapsed().as_millis() as u64,
@@ -404,25 +349,7 @@ mod localstack {
 
         /// Stops LocalStack: SIGTERM to its process group, SIGKILL after 3 s.
         pub fn stop(&self) {
-            let group = -(self.pid as i32);
-            // SAFETY: signalling the process group we created for our own child.
-            unsafe { libc::kill(group, libc::SIGTERM) };
-            let deadline = Instant::now() + Duration::from_secs(3);
-            while Instant::now() < deadline {
-                // SAFETY: signal 0 only checks whether the group still has members.
-                if unsafe { libc::kill(group, 0) } != 0 {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            // SAFETY: as above.
-            unsafe { libc::kill(group, libc::SIGKILL) };
-        }
-    }
-
-    impl Drop for LocalStackKms {
-        fn drop(&mut self) {
-            self.stop();
+            self.process.stop(Duration::from_secs(3));
         }
     }
 
@@ -443,18 +370,5 @@ mod localstack {
         body.starts_with("HTTP/1.")
             && body.contains(" 200 ")
             && (body.contains("\"kms\": \"available\"") || body.contains("\"kms\": \"running\""))
-    }
-
-    fn free_port() -> Result<u16> {
-        TcpListener::bind(("127.0.0.1", 0))
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .map_err(|e| harness_error(format!("no free loopback port: {e}")))
-    }
-
-    fn log_tail(path: &Path) -> String {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(15)..].join("\n")
     }
 }

@@ -23,19 +23,15 @@ use alloy::{
 };
 use futures_util::{StreamExt, stream};
 use nest_abis::NestNFT;
-use nest_chain::{
-    AnvilNode, AnvilOptions, Deployer, DeploymentConfig, NestAddresses, ProjectLayout,
-    http_provider,
-};
+use nest_chain::NestAddresses;
+
 use nest_keys::NestSigner;
 use nest_relayer::{
     RelayChain, RelayIntake, RelaySubmitter, RelayerConfig, request::typed::ForwardRequest,
 };
 use nest_store::{RelayJobStatus, Store};
-use std::{
-    path::PathBuf,
-    time::{Duration, Instant},
-};
+use nest_testkit::{TestChain, TestStore};
+use std::time::{Duration, Instant};
 
 const USERS: usize = 100;
 const PER_USER: u64 = 10;
@@ -130,39 +126,12 @@ async fn mined(store: &Store) -> u64 {
             .expect("count")
 }
 
-fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let layout =
-        ProjectLayout::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")).expect("checkout");
-    // anvil is spawned from the main thread, which lives as long as the benchmark.
-    let node = AnvilNode::spawn(&layout.anvil_binary(), &AnvilOptions::default())
-        .expect("anvil (run scripts/setup)");
-    runtime.block_on(run(node));
-}
-
-async fn run(node: AnvilNode) {
-    let keys = node.keys().to_vec();
-    let dir = tempfile::tempdir().expect("tmp");
-    let mut deployment = DeploymentConfig::dev();
-    deployment.dev_accounts = vec![keys[0].address()];
-    let report = Deployer::new(
-        http_provider(&node.endpoint(), Some(keys[0].clone())).expect("provider"),
-        node.endpoint(),
-        keys[0].address(),
-        Some(CHAIN_ID),
-        dir.path().join("31337.json"),
-        deployment,
-    )
-    .await
-    .expect("connect")
-    .run()
-    .await
-    .expect("deploy");
-    let a = NestAddresses::from_manifest(&report.manifest).expect("addresses");
-    let reader = http_provider(&node.endpoint(), None).expect("provider");
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let chain = TestChain::builder().dev_accounts(1).start().await;
+    let keys = chain.keys.clone();
+    let a = chain.addresses;
+    let reader = chain.reader();
 
     // ---- baseline: raw eth_sendRawTransaction from one local key
     let key = keys[1].clone();
@@ -210,9 +179,7 @@ async fn run(node: AnvilNode) {
     let baseline = TOTAL as f64 / started.elapsed().as_secs_f64();
 
     // ---- the relayer: store, chain view, intake on a loopback listener, 4 relayer accounts
-    let store = nest_store::testing::fresh_test_store("relay_bench")
-        .await
-        .expect("store (run scripts/setup)");
+    let store = TestStore::fresh("relay_bench").await;
     let mut config = RelayerConfig::new(CHAIN_ID, a);
     config.poll_interval = Duration::from_millis(10);
     config.confirmations = 1;

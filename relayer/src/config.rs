@@ -2,7 +2,7 @@
 
 use crate::error::{RelayerError, Result};
 use alloy::primitives::U256;
-use nest_chain::NestAddresses;
+use nest_abis::NestAddresses;
 use std::time::Duration;
 
 /// One gwei in wei.
@@ -154,17 +154,9 @@ impl RelayerConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy::primitives::Address;
 
     fn addresses() -> NestAddresses {
-        NestAddresses {
-            forwarder: Address::repeat_byte(1),
-            token: Address::repeat_byte(2),
-            timelock: Address::repeat_byte(3),
-            governor: Address::repeat_byte(4),
-            nft: Address::repeat_byte(5),
-            marketplace: Address::repeat_byte(6),
-        }
+        nest_testkit::placeholder_addresses()
     }
 
     #[test]

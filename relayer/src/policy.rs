@@ -12,7 +12,7 @@
 
 use crate::error::{RelayerError, Result};
 use alloy::primitives::{Address, FixedBytes, keccak256};
-use nest_chain::NestAddresses;
+use nest_abis::NestAddresses;
 
 /// Marketplace functions the relayer sponsors.
 pub const MARKETPLACE_FUNCTIONS: [&str; 10] = [
@@ -96,14 +96,7 @@ mod tests {
     use super::*;
 
     fn addresses() -> NestAddresses {
-        NestAddresses {
-            forwarder: Address::repeat_byte(1),
-            token: Address::repeat_byte(2),
-            timelock: Address::repeat_byte(3),
-            governor: Address::repeat_byte(4),
-            nft: Address::repeat_byte(5),
-            marketplace: Address::repeat_byte(6),
-        }
+        nest_testkit::placeholder_addresses()
     }
 
     #[test]

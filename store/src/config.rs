@@ -45,18 +45,6 @@ impl StoreConfig {
         }
     }
 
-    /// Reads `NEST_MONGODB_URI` and `NEST_MONGODB_DATABASE`; `None` when no URI is set.
-    pub fn from_env() -> Result<Option<Self>> {
-        let Ok(uri) = std::env::var("NEST_MONGODB_URI") else {
-            return Ok(None);
-        };
-        let database =
-            std::env::var("NEST_MONGODB_DATABASE").unwrap_or_else(|_| DEFAULT_DATABASE.into());
-        let config = Self::new(uri, database);
-        config.validate()?;
-        Ok(Some(config))
-    }
-
     /// Checks the values before connecting.
     pub fn validate(&self) -> Result<()> {
         if !(self.uri.starts_with("mongodb://") || self.uri.starts_with("mongodb+srv://")) {

@@ -56,7 +56,11 @@ pub enum StoreError {
         /// State the caller expected.
         expected: String,
     },
-    /// The local server (SecantusDB) could not be started.
+    /// The local store server process could not be started or did not become ready.
+    #[error("local store server: {0}")]
+    Process(#[from] nest_process::ProcessError),
+    /// The local server (SecantusDB) could not be set up (its data folder, the shared test
+    /// server).
     #[error("local store server: {0}")]
     LocalServer(String),
     /// Any other driver error.

@@ -7,6 +7,7 @@ pub mod local_server;
 pub mod repos;
 pub mod schema;
 mod store;
+#[cfg(feature = "test-utils")]
 pub mod testing;
 
 pub use config::StoreConfig;

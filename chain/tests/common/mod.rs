@@ -1,15 +1,12 @@
-//! Shared set-up for nest-chain's integration tests: a fresh anvil per test.
+//! Shared set-up for nest-chain's integration tests: a fresh anvil per test (the checkout and
+//! the pinned anvil come from `nest-testkit`).
 
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
 use alloy::{providers::DynProvider, signers::local::PrivateKeySigner};
-use nest_chain::{AnvilNode, AnvilOptions, ProjectLayout, http_provider};
-use std::path::PathBuf;
+use nest_chain::{AnvilNode, AnvilOptions, http_provider};
 
-pub fn layout() -> ProjectLayout {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    ProjectLayout::new(root).expect("tests run inside the Nest checkout")
-}
+pub use nest_testkit::layout;
 
 pub fn anvil() -> AnvilNode {
     anvil_with(AnvilOptions::default())

@@ -1,21 +1,20 @@
-//! Helpers the `nest` binary's test files share.
+//! Helpers the `nest` binary's test files share (over `nest-testkit`).
 
 #![allow(dead_code, unreachable_pub)]
 
+use nest_testkit::NestCommand;
 use std::{net::TcpStream, path::PathBuf, process::Command};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    nest_testkit::root()
 }
 
-/// The `nest` binary with its state in `state_dir`, logging warnings only.
+/// The `nest` binary this crate built, with its state in `state_dir`, logging warnings only.
 pub fn nest(state_dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nest"));
-    cmd.env("NEST_ROOT", root())
+    NestCommand::at(std::path::Path::new(env!("CARGO_BIN_EXE_nest")), &[])
         .env("NEST_STATE_DIR", state_dir)
-        .env("NEST_LOG", "warn");
-    cmd
+        .into_command()
 }
 
 /// Something accepts connections on the loopback `port`.
@@ -28,9 +27,7 @@ pub fn listening(port: u16) -> bool {
 pub fn deployed_by_the_binary() -> (tempfile::TempDir, nest_chain::AnvilNode, String, PathBuf) {
     let state = tempfile::tempdir().expect("tmp");
     let anvil = nest_chain::AnvilNode::spawn(
-        &nest_chain::ProjectLayout::new(root())
-            .expect("layout")
-            .anvil_binary(),
+        &nest_testkit::layout().anvil_binary(),
         &nest_chain::AnvilOptions::default(),
     )
     .expect("anvil");

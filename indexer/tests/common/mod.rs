@@ -1,58 +1,38 @@
-//! Shared set-up for the indexer's integration tests: anvil with the Nest contracts deployed,
-//! a fresh store database, and helpers to act on chain and compare store contents.
+//! The indexer's integration-test helpers over `nest-testkit` (anvil with Nest deployed, a
+//! fresh store database), plus what only the indexer's tests need: comparing store contents
+//! and a flaky RPC proxy.
 
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(dead_code, unreachable_pub, missing_docs, unused_imports)]
 
-use alloy::{
-    network::TransactionBuilder,
-    primitives::{Address, U256, keccak256},
-    providers::{DynProvider, Provider},
-    rpc::types::{TransactionReceipt, TransactionRequest},
-    signers::local::PrivateKeySigner,
-};
+use alloy::primitives::keccak256;
 use bson::{Document, doc};
 use futures_util::TryStreamExt;
-use nest_chain::{
-    AnvilNode, AnvilOptions, Deployer, DeploymentConfig, DeploymentManifest, NestAddresses,
-    ProjectLayout, http_provider,
-};
+use nest_chain::AnvilOptions;
 use nest_indexer::{Indexer, IndexerConfig};
-use nest_store::{Store, testing::fresh_test_store};
-use std::path::PathBuf;
+use nest_store::Store;
+use nest_testkit::{TestChain, TestStore};
 
-pub fn layout() -> ProjectLayout {
-    ProjectLayout::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")).expect("checkout")
+pub use nest_testkit::{ether, layout, send, send_value};
+
+/// The kit's chain; the indexer's additions are [`IndexerChain`]'s.
+pub type Chain = TestChain;
+
+/// What the indexer's tests build from a chain.
+#[allow(async_fn_in_trait)]
+pub trait IndexerChain {
+    fn indexer_config(&self) -> IndexerConfig;
+    async fn indexer(&self, store: &Store, config: IndexerConfig) -> Indexer;
 }
 
-pub struct Chain {
-    pub node: AnvilNode,
-    pub manifest: DeploymentManifest,
-    pub addresses: NestAddresses,
-    pub keys: Vec<PrivateKeySigner>,
-    _dir: tempfile::TempDir,
-}
-
-impl Chain {
-    pub fn provider(&self, account: usize) -> DynProvider {
-        http_provider(&self.node.endpoint(), Some(self.keys[account].clone())).expect("provider")
-    }
-
-    pub fn start_block(&self) -> u64 {
-        self.manifest
-            .contracts
-            .values()
-            .map(|c| c.deploy_block)
-            .min()
-            .unwrap_or(0)
-    }
-
-    pub fn indexer_config(&self) -> IndexerConfig {
-        let mut config = IndexerConfig::new(31337, self.addresses, self.start_block());
+impl IndexerChain for TestChain {
+    fn indexer_config(&self) -> IndexerConfig {
+        let mut config =
+            IndexerConfig::new(nest_testkit::CHAIN_ID, self.addresses, self.start_block());
         config.poll_interval = std::time::Duration::from_millis(5);
         config
     }
 
-    pub async fn indexer(&self, store: &Store, config: IndexerConfig) -> Indexer {
+    async fn indexer(&self, store: &Store, config: IndexerConfig) -> Indexer {
         Indexer::new(config, store.clone(), self.provider(0))
             .await
             .expect("indexer")
@@ -60,72 +40,11 @@ impl Chain {
 }
 
 pub async fn deployed_chain(options: AnvilOptions) -> Chain {
-    if let Ok(filter) = std::env::var("NEST_TEST_LOG") {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-            .with_test_writer()
-            .try_init();
-    }
-    let node =
-        AnvilNode::spawn(&layout().anvil_binary(), &options).expect("anvil (run scripts/setup)");
-    let keys = node.keys().to_vec();
-    let dir = tempfile::tempdir().expect("tmp");
-    let mut config = DeploymentConfig::dev();
-    config.dev_accounts = node.addresses();
-    let deployer = Deployer::new(
-        http_provider(&node.endpoint(), Some(keys[0].clone())).expect("provider"),
-        node.endpoint(),
-        keys[0].address(),
-        Some(31337),
-        dir.path().join("31337.json"),
-        config,
-    )
-    .await
-    .expect("connect");
-    let report = deployer.run().await.expect("deploy");
-    let addresses = NestAddresses::from_manifest(&report.manifest).expect("addresses");
-    Chain {
-        node,
-        manifest: report.manifest,
-        addresses,
-        keys,
-        _dir: dir,
-    }
+    TestChain::builder().anvil(options).start().await
 }
 
 pub async fn store(label: &str) -> Store {
-    fresh_test_store(label)
-        .await
-        .expect("store (run scripts/setup)")
-}
-
-pub async fn send(provider: &DynProvider, tx: TransactionRequest) -> TransactionReceipt {
-    let receipt = provider
-        .send_transaction(tx)
-        .await
-        .expect("send")
-        .with_timeout(Some(std::time::Duration::from_secs(30)))
-        .get_receipt()
-        .await
-        .expect("receipt");
-    assert!(
-        receipt.status(),
-        "transaction reverted: {}",
-        receipt.transaction_hash
-    );
-    receipt
-}
-
-pub async fn send_value(provider: &DynProvider, to: Address, value: U256) {
-    send(
-        provider,
-        TransactionRequest::default().with_to(to).with_value(value),
-    )
-    .await;
-}
-
-pub fn ether(n: u64) -> U256 {
-    U256::from(n) * U256::from(10u64).pow(U256::from(18))
+    TestStore::fresh(label).await
 }
 
 /// Collections whose contents define the indexer's output.

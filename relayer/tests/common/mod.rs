@@ -1,14 +1,12 @@
-//! Shared set-up for the relayer's integration tests: anvil with the Nest contracts deployed, a
-//! fresh store database, a relayer (intake router and optionally the submitter) over them, and
+//! The relayer's integration-test helpers over `nest-testkit` (anvil with Nest deployed, a fresh
+//! store database), plus a relayer (intake router and optionally the submitter) over them, and
 //! helpers that sign requests the way a wallet does.
 
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(dead_code, unreachable_pub, missing_docs, unused_imports)]
 
 use alloy::{
-    network::TransactionBuilder,
     primitives::{Address, Bytes, U256, Uint},
-    providers::{DynProvider, Provider, ext::AnvilApi},
-    rpc::types::{TransactionReceipt, TransactionRequest},
+    providers::ext::AnvilApi,
     signers::{SignerSync, local::PrivateKeySigner},
     sol_types::{Eip712Domain, SolCall, SolStruct},
 };
@@ -18,60 +16,30 @@ use axum::{
     http::{Request, StatusCode},
 };
 use nest_abis::{NestMarketplace, NestNFT};
-use nest_chain::{
-    AnvilNode, AnvilOptions, Deployer, DeploymentConfig, NestAddresses, ProjectLayout,
-    http_provider,
-};
+use nest_chain::{AnvilOptions, NestAddresses};
 use nest_keys::NestSigner;
 use nest_relayer::{
     RelayChain, RelayIntake, RelaySubmitter, RelayerConfig,
     request::typed::{Ballot, Delegation, ForwardRequest},
 };
-use nest_store::{RelayJob, RelayJobStatus, Store, testing::fresh_test_store};
-use std::{path::PathBuf, time::Duration};
+use nest_store::{RelayJob, RelayJobStatus, Store};
+use nest_testkit::{TestChain, TestStore};
+use std::time::Duration;
 use tower::ServiceExt;
 
-pub const CHAIN_ID: u64 = 31337;
+pub use nest_testkit::{CHAIN_ID, ether, init_logs, layout, send};
 
-pub fn layout() -> ProjectLayout {
-    ProjectLayout::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")).expect("checkout")
-}
+/// The kit's chain; the relayer's additions are [`RelayerChain`]'s.
+pub type Chain = TestChain;
 
-pub fn init_logs() {
-    if let Ok(filter) = std::env::var("NEST_TEST_LOG") {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-            .with_test_writer()
-            .try_init();
-    }
-}
-
-pub struct Chain {
-    pub node: AnvilNode,
-    pub addresses: NestAddresses,
-    pub keys: Vec<PrivateKeySigner>,
-    _dir: tempfile::TempDir,
-}
-
-impl Chain {
-    pub fn provider(&self, account: usize) -> DynProvider {
-        http_provider(&self.node.endpoint(), Some(self.keys[account].clone())).expect("provider")
-    }
-
-    pub fn reader(&self) -> DynProvider {
-        http_provider(&self.node.endpoint(), None).expect("provider")
-    }
-
-    /// Turns anvil's automine on or off.
-    pub async fn automine(&self, on: bool) {
-        self.reader()
-            .anvil_set_auto_mine(on)
-            .await
-            .expect("anvil_setAutomine");
-    }
-
+/// What the relayer's tests build from a chain.
+pub trait RelayerChain {
     /// A relayer configuration with short intervals for tests.
-    pub fn config(&self, instance: &str) -> RelayerConfig {
+    fn config(&self, instance: &str) -> RelayerConfig;
+}
+
+impl RelayerChain for TestChain {
+    fn config(&self, instance: &str) -> RelayerConfig {
         let mut config = RelayerConfig::new(CHAIN_ID, self.addresses);
         config.poll_interval = Duration::from_millis(20);
         config.balance_refresh = Duration::from_millis(500);
@@ -82,96 +50,23 @@ impl Chain {
         config.instance_id = instance.to_string();
         config
     }
-
-    pub async fn now(&self) -> u64 {
-        let block = self
-            .reader()
-            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
-            .await
-            .expect("block")
-            .expect("latest");
-        block.header.timestamp.max(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .expect("time")
-                .as_secs(),
-        )
-    }
-
-    /// Mints `count` NFTs to `to` (account 0 is the minter); returns their ids.
-    pub async fn mint(&self, to: Address, count: usize) -> Vec<U256> {
-        let minter = self.provider(0);
-        let nft = NestNFT::new(self.addresses.nft, &minter);
-        let first = nft.nextTokenId().call().await.expect("next id");
-        let uris: Vec<String> = (0..count)
-            .map(|i| format!("ipfs://relayer-test/{i}"))
-            .collect();
-        send(&minter, nft.mintBatch(to, uris).into_transaction_request()).await;
-        (0..count as u64).map(|i| first + U256::from(i)).collect()
-    }
 }
 
+/// Anvil with Nest deployed; the first four dev accounts hold NEST.
 pub async fn deployed_chain(options: AnvilOptions) -> Chain {
-    init_logs();
-    let node =
-        AnvilNode::spawn(&layout().anvil_binary(), &options).expect("anvil (run scripts/setup)");
-    let keys = node.keys().to_vec();
-    let dir = tempfile::tempdir().expect("tmp");
-    let mut config = DeploymentConfig::dev();
-    config.dev_accounts = node.addresses()[..4].to_vec();
-    let deployer = Deployer::new(
-        http_provider(&node.endpoint(), Some(keys[0].clone())).expect("provider"),
-        node.endpoint(),
-        keys[0].address(),
-        Some(CHAIN_ID),
-        dir.path().join("31337.json"),
-        config,
-    )
-    .await
-    .expect("connect");
-    let report = deployer.run().await.expect("deploy");
-    let addresses = NestAddresses::from_manifest(&report.manifest).expect("addresses");
-    Chain {
-        node,
-        addresses,
-        keys,
-        _dir: dir,
-    }
+    TestChain::builder()
+        .anvil(options)
+        .dev_accounts(4)
+        .start()
+        .await
 }
 
 pub async fn store(label: &str) -> Store {
-    fresh_test_store(label)
-        .await
-        .expect("store (run scripts/setup)")
-}
-
-pub async fn send(provider: &DynProvider, tx: TransactionRequest) -> TransactionReceipt {
-    let receipt = provider
-        .send_transaction(tx)
-        .await
-        .expect("send")
-        .with_timeout(Some(Duration::from_secs(30)))
-        .get_receipt()
-        .await
-        .expect("receipt");
-    assert!(
-        receipt.status(),
-        "transaction reverted: {}",
-        receipt.transaction_hash
-    );
-    receipt
+    TestStore::fresh(label).await
 }
 
 pub async fn fund(chain: &Chain, to: Address, wei: U256) {
-    send(
-        &chain.provider(0),
-        TransactionRequest::default().with_to(to).with_value(wei),
-    )
-    .await;
-}
-
-pub fn ether(n: u64) -> U256 {
-    U256::from(n) * U256::from(10u64).pow(U256::from(18))
+    chain.fund(to, wei).await;
 }
 
 /// A running relayer: intake (as an axum router) and, unless `intake_only`, the submitter.
