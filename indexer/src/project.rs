@@ -20,10 +20,10 @@ use nest_abis::{
 use nest_chain::NestAddresses;
 use nest_store::{
     Auction, AuctionStatus, Bid, ClientSession, ContractState, Delegate, Listing, ListingStatus,
-    Nft, NftTransfer, Offer, OfferStatus, OperatorApproval, Projection, Proposal, ProposalState,
-    Sale, SaleKind, Store, Vote, codec, load_documents_in,
+    MetadataJob, MetadataRangeUpdate, Nft, NftTransfer, Offer, OfferStatus, OperatorApproval,
+    Projection, Proposal, ProposalState, Sale, SaleKind, Store, Vote, codec, load_documents_in,
 };
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One changed projection document, for cache invalidation and live updates.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -72,6 +72,10 @@ pub(crate) struct Projector {
     votes: Table<Vote>,
     delegates: Table<Delegate>,
     contracts: Table<ContractState>,
+    /// Metadata resolutions to queue (mints, ERC-4906 updates), by NFT id: the newest wins.
+    metadata_jobs: BTreeMap<String, MetadataJob>,
+    /// ERC-4906 `BatchMetadataUpdate` ranges to re-queue.
+    metadata_ranges: Vec<MetadataRangeUpdate>,
 }
 
 fn key(a: &Address) -> String {
@@ -108,6 +112,8 @@ impl Projector {
             votes: Table::default(),
             delegates: Table::default(),
             contracts: Table::default(),
+            metadata_jobs: BTreeMap::new(),
+            metadata_ranges: Vec::new(),
         }
     }
 
@@ -180,6 +186,9 @@ impl Projector {
                     }
                     NestNFTEvents::TokenRoyaltySet(r) => {
                         nfts.insert(self.nft_id(&nft, &r.tokenId));
+                    }
+                    NestNFTEvents::MetadataUpdate(m) => {
+                        nfts.insert(self.nft_id(&nft, &m._tokenId));
                     }
                     _ => {}
                 },
@@ -476,6 +485,28 @@ impl Projector {
                     n.token_uri = m.uri.clone();
                     n.updated_block = block as i64;
                 });
+                self.queue_metadata(log, &contract, &m.tokenId, &m.uri);
+            }
+            // ERC-4906: the token's metadata changed; resolve its URI again. (At a mint this
+            // comes before `TokenMinted`, while the URI is still unknown: that one queues it.)
+            NestNFTEvents::MetadataUpdate(m) => {
+                let uri = self
+                    .nfts
+                    .get(&self.nft_id(&contract, &m._tokenId))
+                    .map(|n| n.token_uri.clone())
+                    .unwrap_or_default();
+                if !uri.is_empty() {
+                    self.queue_metadata(log, &contract, &m._tokenId, &uri);
+                }
+            }
+            NestNFTEvents::BatchMetadataUpdate(b) => {
+                self.metadata_ranges.push(MetadataRangeUpdate {
+                    chain_id: self.chain_id,
+                    contract,
+                    from: b._fromTokenId,
+                    to: b._toTokenId,
+                    ticket: log.id.clone(),
+                });
             }
             NestNFTEvents::TokenRoyaltySet(r) => {
                 let id = self.nft_id(&contract, &r.tokenId);
@@ -497,6 +528,19 @@ impl Projector {
             }
             _ => {}
         }
+    }
+
+    fn queue_metadata(&mut self, log: &IndexedLog, contract: &Address, token: &U256, uri: &str) {
+        let job = MetadataJob::new(self.chain_id, *contract, *token, uri, &log.id);
+        self.metadata_jobs.insert(job.id.clone(), job);
+    }
+
+    /// Metadata resolutions the batch asks for: single tokens, then ERC-4906 ranges.
+    pub(crate) fn metadata_requests(&self) -> (Vec<MetadataJob>, &[MetadataRangeUpdate]) {
+        (
+            self.metadata_jobs.values().cloned().collect(),
+            &self.metadata_ranges,
+        )
     }
 
     /// Marks the token's open listings active or stale by who owns and approves it now.

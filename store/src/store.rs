@@ -7,7 +7,7 @@ use crate::{
     repos::{
         AuctionRepository, BlockRepository, ChainEventRepository, CheckpointRepository,
         ContractStateRepository, DeadLetterRepository, DelegateRepository, ListingRepository,
-        NftRepository, OfferRepository, ProposalRepository, RelayJobRepository,
+        MetadataRepository, NftRepository, OfferRepository, ProposalRepository, RelayJobRepository,
         RelaySignerRepository, SaleRepository, SessionRepository, UndoRepository, UserRepository,
         VoteRepository,
     },
@@ -208,6 +208,10 @@ impl Store {
     /// NFTs and their transfers.
     pub fn nfts(&self) -> NftRepository {
         NftRepository::new(&self.db)
+    }
+    /// Token metadata: the resolution queue, resolved documents, media.
+    pub fn metadata(&self) -> MetadataRepository {
+        MetadataRepository::new(&self.db)
     }
     /// Fixed-price listings.
     pub fn listings(&self) -> ListingRepository {

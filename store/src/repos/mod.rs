@@ -9,6 +9,7 @@ mod events;
 mod governance;
 mod indexing;
 mod listings;
+mod metadata;
 mod nfts;
 mod offers;
 mod relay_jobs;
@@ -28,6 +29,10 @@ pub use indexing::{
     replace_documents_in,
 };
 pub use listings::{Listing, ListingQuery, ListingRepository, ListingSort, ListingStatus};
+pub use metadata::{
+    MEDIA_COLLECTION, Media, MetadataError, MetadataJob, MetadataRangeUpdate, MetadataRepository,
+    MetadataState, NftMetadata, ParsedMetadata, Trait, TraitCount,
+};
 pub use nfts::{Nft, NftRepository, NftTransfer, OperatorApproval};
 pub use offers::{Offer, OfferRepository, OfferStatus};
 pub use relay_jobs::{
