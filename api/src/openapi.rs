@@ -77,6 +77,8 @@ pub struct Unavailable(pub Problem);
         routes::market::listings, routes::market::listing, routes::market::nfts, routes::market::nft,
         routes::market::auctions, routes::market::auction, routes::market::offers, routes::market::sales,
         routes::market::collection_stats,
+        routes::nft_data::refresh, routes::nft_data::media, routes::nft_data::traits,
+        routes::nft_data::tokens, routes::nft_data::autocomplete,
         routes::governance::proposals, routes::governance::proposal, routes::governance::votes,
         routes::governance::delegates, routes::governance::delegate,
         routes::live::stream,

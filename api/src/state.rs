@@ -82,6 +82,7 @@ pub(crate) struct Inner {
     pub(crate) redis: Option<ConnectionManager>,
     pub(crate) provider: Option<DynProvider>,
     pub(crate) metrics: PrometheusHandle,
+    pub(crate) media: crate::media::MediaRenderer,
 }
 
 impl AppState {
@@ -117,6 +118,7 @@ impl AppState {
                 redis,
                 provider,
                 metrics,
+                media: crate::media::MediaRenderer::default(),
             }),
         })
     }

@@ -35,6 +35,8 @@ pub(crate) struct DevArgs {
     /// Start, deploy, seed, print, then exit (for smoke tests).
     #[arg(long)]
     exit_after_start: bool,
+    #[command(flatten)]
+    metadata: crate::metadata::MetadataArgs,
 }
 
 pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
@@ -163,6 +165,12 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
         status.indexed.unwrap_or_default(),
         status.events.iter().map(|(_, n)| n).sum::<u64>()
     );
+    // Token metadata: what the seed minted is resolved before the api serves (a gallery at
+    // once); later mints are resolved in the background.
+    let resolver = nest_indexer::MetadataResolver::new(store.clone(), args.metadata.config()?)?
+        .with_notices(indexer.notice_sender());
+    let resolved = resolver.drain().await?;
+    println!("  metadata       {resolved} tokens resolved");
     // The api, fed by the indexer's change notices.
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.api_port)).await?;
     let api_addr = listener.local_addr()?;
@@ -255,6 +263,14 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
         let _ = relayer_task.await;
         return Ok(());
     }
+    let (stop_resolver, resolver_stopped) = tokio::sync::oneshot::channel::<()>();
+    let resolver_task = tokio::spawn(async move {
+        resolver
+            .run(async {
+                let _ = resolver_stopped.await;
+            })
+            .await
+    });
     let (stop_indexer, indexer_stopped) = tokio::sync::oneshot::channel::<()>();
     let indexer_task = tokio::spawn(async move {
         indexer
@@ -267,6 +283,8 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     shutdown.wait().await;
     info!("shutting down");
     let _ = stop_indexer.send(());
+    let _ = stop_resolver.send(());
+    let _ = resolver_task.await;
     let _ = stop_api.send(());
     let _ = api_task.await;
     let _ = stop_keeper.send(());

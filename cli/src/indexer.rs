@@ -29,6 +29,8 @@ pub(crate) struct IndexerArgs {
     /// Poll for new heads instead of subscribing.
     #[arg(long, global = true)]
     poll: bool,
+    #[command(flatten)]
+    metadata: crate::metadata::MetadataArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,12 +68,23 @@ pub(crate) async fn run(args: IndexerArgs) -> eyre::Result<()> {
         (false, None) => nest_indexer::ws_url_for(&rpc_url),
     };
     let config = indexer_config(&manifest, args.confirmations, ws_url)?;
+    let metadata_config = args.metadata.config()?;
     let store = Store::connect(store_config).await?;
-    let indexer = Indexer::new(config, store, provider).await?;
+    let indexer = Indexer::new(config, store.clone(), provider).await?;
     match args.command.unwrap_or(IndexerCommand::Run) {
         IndexerCommand::Run => {
             let shutdown = crate::shutdown::Shutdown::install()?;
-            indexer.run(async move { shutdown.wait().await }).await?
+            // Metadata is resolved beside indexing, from the store's durable queue.
+            let resolver = nest_indexer::MetadataResolver::new(store, metadata_config)?
+                .with_notices(indexer.notice_sender());
+            let resolving = {
+                let shutdown = shutdown.clone();
+                tokio::spawn(
+                    async move { resolver.run(async move { shutdown.wait().await }).await },
+                )
+            };
+            indexer.run(async move { shutdown.wait().await }).await?;
+            let _ = resolving.await;
         }
         IndexerCommand::Status => {
             let status = indexer.status().await?;

@@ -7,6 +7,7 @@ mod contracts;
 mod deploy;
 mod dev;
 mod indexer;
+mod metadata;
 mod relayer;
 mod shutdown;
 

@@ -219,6 +219,12 @@ impl Indexer {
         self.notices.subscribe()
     }
 
+    /// The sender of change notices, for a component that changes projections beside the
+    /// indexer (the metadata resolver) and must be heard by the same subscribers.
+    pub fn notice_sender(&self) -> broadcast::Sender<ChangeNotice> {
+        self.notices.clone()
+    }
+
     /// The configuration.
     pub fn config(&self) -> &IndexerConfig {
         &self.config
