@@ -86,6 +86,7 @@ pub fn router(state: AppState, extra: Option<Mounted>) -> Router {
             post(routes::nft_data::refresh),
         )
         .route("/v1/media/{id}", get(routes::nft_data::media))
+        .route("/v1/activity", get(routes::activity::activity))
         .route(
             "/v1/collections/{contract}/traits",
             get(routes::nft_data::traits),

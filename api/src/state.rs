@@ -83,6 +83,7 @@ pub(crate) struct Inner {
     pub(crate) provider: Option<DynProvider>,
     pub(crate) metrics: PrometheusHandle,
     pub(crate) media: crate::media::MediaRenderer,
+    pub(crate) token_info: crate::routes::activity::TokenInfoCache,
 }
 
 impl AppState {
@@ -119,6 +120,7 @@ impl AppState {
                 provider,
                 metrics,
                 media: crate::media::MediaRenderer::default(),
+                token_info: Default::default(),
             }),
         })
     }

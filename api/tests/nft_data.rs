@@ -345,3 +345,101 @@ async fn a_token_uri_pointing_at_the_api_or_cloud_metadata_is_never_fetched() {
         assert_eq!(doc.attempts, 1, "not retried");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_activity_stream_shows_the_seed_and_a_sale_right_after_indexing() {
+    let stack = Stack::start("api_activity").await;
+    let api = stack.api(stack.config(), None).await;
+    let nft = stack.addresses.nft.to_checksum(None);
+    let seller = stack.seed.actors[0].to_checksum(None);
+    let buyer = stack.keys[4].address().to_checksum(None);
+    let kinds = |body: &serde_json::Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["kind"].as_str().expect("kind").to_string())
+            .collect()
+    };
+    // Per token: newest first, the listing after the mint.
+    let listed = stack.seed.minted[0];
+    let token_path = format!("/v1/activity?contract={nft}&tokenId={listed}");
+    let token = api.client.get(&token_path).await.json();
+    assert_eq!(kinds(&token), ["listing", "mint"], "{token}");
+    let listing = &token["items"][0];
+    assert_eq!(listing["amount"]["decimal"], "1");
+    assert_eq!(listing["amount"]["symbol"], "ETH");
+    // Per user: the seller listed, auctioned, voted and received mints.
+    let mine = api
+        .client
+        .get(&format!("/v1/activity?user={seller}&limit=100"))
+        .await
+        .json();
+    for kind in ["listing", "auction", "vote", "mint"] {
+        assert!(kinds(&mine).iter().any(|k| k == kind), "{kind} in {mine}");
+    }
+    // The offer is in NEST, read from the token contract once.
+    let offers = api.client.get("/v1/activity?kinds=offer").await.json();
+    assert_eq!(offers["items"][0]["amount"]["symbol"], "NEST", "{offers}");
+    assert_eq!(offers["items"][0]["amount"]["decimal"], "250");
+    // Global with cursor pagination: pages do not overlap and reach the end.
+    let mut seen = std::collections::BTreeSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/activity?limit=7&cursor={c}"),
+            None => "/v1/activity?limit=7".to_string(),
+        };
+        let page = api.client.get(&path).await.json();
+        for item in page["items"].as_array().expect("items") {
+            assert!(
+                seen.insert(item["id"].as_str().expect("id").to_string()),
+                "no repeats"
+            );
+        }
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    // 12 mints, a listing, an auction (and its escrow transfer), a bid, an offer, a proposal
+    // and a vote.
+    assert_eq!(seen.len(), 19);
+
+    // A sale: visible in the token's, the buyer's and the global stream right after indexing,
+    // although each was cached a moment before.
+    let buyer_path = format!("/v1/activity?user={buyer}");
+    assert_eq!(kinds(&api.client.get(&buyer_path).await.json()).len(), 0);
+    let price = U256::from(10u64).pow(U256::from(18u64));
+    let provider = stack.provider(4);
+    let market = nest_abis::NestMarketplace::new(stack.addresses.marketplace, &provider);
+    let buy = market.buy(stack.seed.listing_id, price).value(price);
+    buy.send()
+        .await
+        .expect("buy")
+        .get_receipt()
+        .await
+        .expect("receipt");
+    stack.index().await;
+    // The contract moves the token after recording the sale: newest first, the transfer leads.
+    assert_eq!(
+        kinds(&api.client.get(&token_path).await.json())[..2],
+        ["transfer", "sale"]
+    );
+    assert_eq!(
+        kinds(&api.client.get(&buyer_path).await.json()),
+        ["transfer", "sale"]
+    );
+    let global = api.client.get("/v1/activity?limit=2").await.json();
+    assert_eq!(kinds(&global), ["transfer", "sale"]);
+    // Bad input: precise problems.
+    let bad = api
+        .client
+        .get(&format!("/v1/activity?tokenId={listed}"))
+        .await;
+    assert_eq!(bad.json()["code"], "request.missing_parameter");
+    let bad = api.client.get("/v1/activity?kinds=sale,nope").await;
+    assert_eq!(bad.json()["code"], "request.unknown_value");
+    let bad = api.client.get("/v1/activity?cursor=abc").await;
+    assert_eq!(bad.json()["code"], "request.invalid_cursor");
+}

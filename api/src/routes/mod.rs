@@ -1,5 +1,6 @@
 //! HTTP handlers, grouped by domain.
 
+pub mod activity;
 pub mod docs;
 pub mod governance;
 pub mod live;

@@ -3,6 +3,7 @@
 //! filters on) and its queries. Callers pass typed values; no filter is ever built from raw
 //! user input, so no query operator can be injected.
 
+mod activity;
 mod auctions;
 mod contract_state;
 mod events;
@@ -18,6 +19,7 @@ mod sales;
 mod sync;
 mod users;
 
+pub use activity::{Activity, ActivityQuery, ActivityRepository};
 pub use auctions::{Auction, AuctionRepository, AuctionStatus, Bid};
 pub use contract_state::{ContractState, ContractStateRepository};
 pub use events::{ChainEvent, ChainEventRepository};
