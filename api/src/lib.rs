@@ -88,6 +88,10 @@ pub fn router(state: AppState, extra: Option<Mounted>) -> Router {
         .route("/v1/media/{id}", get(routes::nft_data::media))
         .route("/v1/activity", get(routes::activity::activity))
         .route(
+            "/v1/users/{address}/portfolio",
+            get(routes::portfolio::portfolio),
+        )
+        .route(
             "/v1/collections/{contract}/traits",
             get(routes::nft_data::traits),
         )

@@ -79,6 +79,7 @@ pub struct Unavailable(pub Problem);
         routes::market::collection_stats,
         routes::nft_data::refresh, routes::nft_data::media, routes::nft_data::traits,
         routes::nft_data::tokens, routes::nft_data::autocomplete, routes::activity::activity,
+        routes::portfolio::portfolio,
         routes::governance::proposals, routes::governance::proposal, routes::governance::votes,
         routes::governance::delegates, routes::governance::delegate,
         routes::live::stream,

@@ -443,3 +443,63 @@ async fn the_activity_stream_shows_the_seed_and_a_sale_right_after_indexing() {
     let bad = api.client.get("/v1/activity?cursor=abc").await;
     assert_eq!(bad.json()["code"], "request.invalid_cursor");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portfolios_show_positions_and_follow_an_outbid_right_after_indexing() {
+    let stack = Stack::start("api_portfolio").await;
+    let api = stack.api(stack.config(), None).await;
+    let [seller, bidder, offerer] = stack.seed.actors.map(|a| a.to_checksum(None));
+    let get = |who: &str| {
+        let path = format!("/v1/users/{who}/portfolio");
+        let api = &api;
+        async move {
+            let answer = api.client.get(&path).await;
+            assert_eq!(answer.status, 200, "{}", answer.body);
+            answer.json()
+        }
+    };
+    let len = |v: &serde_json::Value| v.as_array().map(Vec::len).unwrap_or(usize::MAX);
+
+    let s = get(&seller).await;
+    // Twelve minted, one escrowed by its auction.
+    assert_eq!(len(&s["owned"]), stack.seed.minted.len() - 1, "{s}");
+    assert_eq!(len(&s["listings"]), 1);
+    assert_eq!(len(&s["auctions"]["selling"]), 1);
+    assert_eq!(len(&s["offers"]["received"]), 1);
+    assert_eq!(s["governance"]["delegate"], seller);
+    assert_ne!(s["governance"]["votingPower"], "0");
+    assert_eq!(
+        len(&s["governance"]["openProposalsNotVoted"]),
+        0,
+        "the seller voted"
+    );
+
+    let b = get(&bidder).await;
+    assert_eq!(len(&b["auctions"]["leading"]), 1, "{b}");
+    assert_eq!(len(&b["auctions"]["outbid"]), 0);
+    assert_eq!(len(&b["governance"]["openProposalsNotVoted"]), 1);
+    assert_eq!(len(&b["withdrawable"]), 0);
+    let o = get(&offerer).await;
+    assert_eq!(len(&o["offers"]["made"]), 1, "{o}");
+
+    // Outbid: the first bidder's cached portfolio is fresh right after indexing, refund included.
+    let provider = stack.provider(4);
+    let market = nest_abis::NestMarketplace::new(stack.addresses.marketplace, &provider);
+    let amount = U256::from(10u64).pow(U256::from(18u64));
+    let bid = market.bid(stack.seed.auction_id, amount).value(amount);
+    bid.send()
+        .await
+        .expect("bid")
+        .get_receipt()
+        .await
+        .expect("receipt");
+    stack.index().await;
+    let b = get(&bidder).await;
+    assert_eq!(len(&b["auctions"]["leading"]), 0, "{b}");
+    assert_eq!(len(&b["auctions"]["outbid"]), 1);
+    assert_eq!(b["withdrawable"][0]["symbol"], "ETH");
+    assert_eq!(b["withdrawable"][0]["decimal"], "0.6");
+    let bad = api.client.get("/v1/users/0x123/portfolio").await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json()["code"], "request.invalid_address");
+}

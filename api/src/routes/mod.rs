@@ -7,6 +7,7 @@ pub mod live;
 pub mod market;
 pub mod meta;
 pub mod nft_data;
+pub mod portfolio;
 
 use crate::{error::ApiError, state::AppState};
 use axum::{
