@@ -87,6 +87,7 @@ pub fn router(state: AppState, extra: Option<Mounted>) -> Router {
         )
         .route("/v1/media/{id}", get(routes::nft_data::media))
         .route("/v1/activity", get(routes::activity::activity))
+        .route("/v1/search", get(routes::nft_data::search))
         .route(
             "/v1/users/{address}/portfolio",
             get(routes::portfolio::portfolio),

@@ -399,6 +399,7 @@ async fn a_job_queued_again_while_resolving_stays_queued() {
                 parsed: None,
                 trait_keys: vec![],
                 name_lower: Some("old".into()),
+                search_terms: vec![],
                 image_media: None,
                 fetched_at: 1,
                 error: None,

@@ -558,3 +558,115 @@ pub async fn autocomplete(
     )
     .await
 }
+
+/// A search hit.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchHitDto {
+    /// NFT contract.
+    pub contract: String,
+    /// Token id.
+    pub token_id: String,
+    /// Name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Image (`/v1/media/…`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Relevance: words found in the name count three, in the description one, a name that
+    /// starts with the query ten more.
+    pub score: u32,
+}
+
+/// Search parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SearchParams {
+    /// Words to find (every word must occur in the name or description; case-insensitive).
+    #[param(min_length = 1, max_length = 200)]
+    pub q: String,
+    /// Hits, 1..=100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+}
+
+/// Candidates ranked per search.
+const SEARCH_CANDIDATES: i64 = 500;
+
+/// `GET /v1/search`
+#[utoipa::path(get, path = "/v1/search", tag = "marketplace", params(SearchParams),
+    responses((status = 200, body = Vec<SearchHitDto>), (status = 304, response = crate::openapi::NotModified), (status = 400, response = crate::openapi::BadRequest), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
+pub async fn search(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    ApiQuery(p): ApiQuery<SearchParams>,
+) -> Result<Response, ApiError> {
+    let terms = nest_store::search_terms(&p.q);
+    if terms.is_empty() || p.q.chars().count() > 200 {
+        return Err(ApiError::invalid_parameter(
+            "q",
+            "1 to 200 characters with a word of two or more letters",
+        ));
+    }
+    let size = match p.limit {
+        None => 20,
+        some => limit(some)?,
+    };
+    let chain = state.inner.config.chain_id;
+    let store = state.inner.store.clone();
+    let phrase = p.q.trim().to_lowercase();
+    cached(
+        &state,
+        &headers,
+        uri.to_string(),
+        vec!["nft_metadata".into()],
+        async move {
+            let found = store
+                .metadata()
+                .search(chain, &terms, SEARCH_CANDIDATES)
+                .await?;
+            let mut hits: Vec<SearchHitDto> = found
+                .into_iter()
+                .map(|d| {
+                    let parsed = d.parsed.unwrap_or_default();
+                    let in_name = parsed
+                        .name
+                        .as_deref()
+                        .map(nest_store::search_terms)
+                        .unwrap_or_default();
+                    let in_description = parsed
+                        .description
+                        .as_deref()
+                        .map(nest_store::search_terms)
+                        .unwrap_or_default();
+                    let mut score: u32 = terms
+                        .iter()
+                        .map(|t| {
+                            3 * u32::from(in_name.contains(t))
+                                + u32::from(in_description.contains(t))
+                        })
+                        .sum();
+                    if d.name_lower
+                        .as_deref()
+                        .is_some_and(|n| n.starts_with(&phrase))
+                    {
+                        score += 10;
+                    }
+                    SearchHitDto {
+                        contract: d.contract.to_checksum(None),
+                        token_id: d.token_id.to_string(),
+                        name: parsed.name,
+                        image: d.image_media.map(|id| format!("/v1/media/{id}")),
+                        score,
+                    }
+                })
+                .collect();
+            hits.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.name.cmp(&b.name)));
+            hits.truncate(size as usize);
+            Ok(hits)
+        },
+    )
+    .await
+}

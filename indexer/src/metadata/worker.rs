@@ -357,6 +357,11 @@ fn resolved_record(
         .map(|t| NftMetadata::trait_key(&t.trait_type, &t.value))
         .collect();
     record.name_lower = parsed.name.as_ref().map(|n| n.to_lowercase());
+    record.search_terms = nest_store::search_terms(&format!(
+        "{} {}",
+        parsed.name.as_deref().unwrap_or_default(),
+        parsed.description.as_deref().unwrap_or_default()
+    ));
     record.raw = Some(raw);
     record.parsed = Some(parsed);
     record.image_media = image_media;
@@ -376,6 +381,7 @@ fn failed_record(job: &MetadataJob, error: Option<MetadataError>) -> NftMetadata
         parsed: None,
         trait_keys: Vec::new(),
         name_lower: None,
+        search_terms: Vec::new(),
         image_media: None,
         fetched_at: now_ms(),
         error,

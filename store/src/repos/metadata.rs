@@ -166,6 +166,10 @@ pub struct NftMetadata {
     /// Traits as `"{type}\u{1f}{value}"`, indexed for filters (AND across types, OR within).
     #[serde(default)]
     pub trait_keys: Vec<String>,
+    /// Lowercased words of the name and description, for full-text search (see
+    /// [`search_terms`]).
+    #[serde(default)]
+    pub search_terms: Vec<String>,
     /// Lowercased name for prefix search.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_lower: Option<String>,
@@ -179,6 +183,21 @@ pub struct NftMetadata {
     pub error: Option<MetadataError>,
     /// Attempts the last resolution took.
     pub attempts: i32,
+}
+
+/// The words of `text` as the search index keeps them: lowercased alphanumeric runs of two or
+/// more characters (or numbers of any length), each once, at most 64 per document.
+pub fn search_terms(text: &str) -> Vec<String> {
+    let mut terms: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 2 || w.chars().all(|c| c.is_ascii_digit()))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase().chars().take(32).collect())
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    terms.retain(|t| seen.insert(t.clone()));
+    terms.truncate(64);
+    terms
 }
 
 impl NftMetadata {
@@ -278,6 +297,11 @@ impl MetadataRepository {
                 index(
                     "chain_contract_traits",
                     doc! { "chainId": 1, "contract": 1, "traitKeys": 1 },
+                    false,
+                ),
+                index(
+                    "chain_search_terms",
+                    doc! { "chainId": 1, "searchTerms": 1 },
                     false,
                 ),
                 partial_index(
@@ -421,6 +445,7 @@ impl MetadataRepository {
             outcome.parsed = previous.parsed;
             outcome.trait_keys = previous.trait_keys;
             outcome.name_lower = previous.name_lower;
+            outcome.search_terms = previous.search_terms;
             outcome.image_media = previous.image_media;
             outcome.raw = outcome.raw.or(previous.raw);
         }
@@ -523,6 +548,27 @@ impl MetadataRepository {
                 })
             })
             .collect())
+    }
+
+    /// Tokens whose name or description holds every word of `terms` (at most `limit`
+    /// candidates; the caller ranks them).
+    pub async fn search(
+        &self,
+        chain_id: u64,
+        terms: &[String],
+        limit: i64,
+    ) -> Result<Vec<NftMetadata>> {
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        collect(
+            self.docs
+                .find(doc! { "chainId": chain_id as i64, "searchTerms": { "$all": terms } })
+                .projection(doc! { "raw": 0 })
+                .limit(limit)
+                .await?,
+        )
+        .await
     }
 
     /// Tokens whose lowercased name starts with `prefix` (autocomplete), by name.
