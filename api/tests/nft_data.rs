@@ -410,6 +410,16 @@ async fn the_activity_stream_shows_the_seed_and_a_sale_right_after_indexing() {
     // although each was cached a moment before.
     let buyer_path = format!("/v1/activity?user={buyer}");
     assert_eq!(kinds(&api.client.get(&buyer_path).await.json()).len(), 0);
+    // The live stream carries the same items.
+    let mut live = tokio::net::TcpStream::connect(api.addr)
+        .await
+        .expect("connect");
+    {
+        use tokio::io::AsyncWriteExt;
+        live.write_all(b"GET /v1/stream?topics=activity HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n")
+            .await
+            .expect("subscribe");
+    }
     let price = U256::from(10u64).pow(U256::from(18u64));
     let provider = stack.provider(4);
     let market = nest_abis::NestMarketplace::new(stack.addresses.marketplace, &provider);
@@ -432,6 +442,28 @@ async fn the_activity_stream_shows_the_seed_and_a_sale_right_after_indexing() {
     );
     let global = api.client.get("/v1/activity?limit=2").await.json();
     assert_eq!(kinds(&global), ["transfer", "sale"]);
+    let mut heard = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !(heard.contains("\"kind\":\"sale\"") && heard.contains("\"kind\":\"transfer\""))
+        && std::time::Instant::now() < deadline
+    {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 8192];
+        if let Ok(Ok(n)) =
+            tokio::time::timeout(std::time::Duration::from_millis(500), live.read(&mut buf)).await
+        {
+            heard.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    }
+    assert!(heard.contains("event: activity"), "{heard}");
+    let sale_line = heard
+        .lines()
+        .find(|l| l.contains("\"kind\":\"sale\""))
+        .expect("the sale on the live stream");
+    let sale: serde_json::Value =
+        serde_json::from_str(sale_line.trim_start_matches("data:").trim()).expect("JSON");
+    assert_eq!(sale["to"], buyer);
+    assert_eq!(sale["amount"]["decimal"], "1");
     // Bad input: precise problems.
     let bad = api
         .client

@@ -127,7 +127,8 @@ pub struct ActivityDto {
     pub tx_hash: String,
 }
 
-async fn dto(state: &AppState, a: &Activity) -> ActivityDto {
+/// The view of an activity item.
+pub(crate) async fn dto(state: &AppState, a: &Activity) -> ActivityDto {
     let raw = a
         .amount
         .as_deref()

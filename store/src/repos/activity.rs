@@ -122,6 +122,11 @@ impl ActivityRepository {
         .await
     }
 
+    /// One item by its event id.
+    pub async fn get(&self, id: &str) -> Result<Option<Activity>> {
+        super::find_by_id(&self.items, id).await
+    }
+
     /// Newest first; the cursor is the last item's `seq`.
     pub async fn query(&self, chain_id: u64, query: &ActivityQuery) -> Result<Page<Activity>> {
         let mut filter = doc! { "chainId": chain_id as i64 };
