@@ -7,6 +7,7 @@ pub mod cache;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;
@@ -80,6 +81,29 @@ pub fn router(state: AppState, extra: Option<Mounted>) -> Router {
         .route(
             "/v1/collections/{contract}/stats",
             get(routes::market::collection_stats),
+        )
+        .route(
+            "/v1/nfts/{contract}/{token_id}/refresh",
+            post(routes::nft_data::refresh),
+        )
+        .route("/v1/media/{id}", get(routes::nft_data::media))
+        .route("/v1/activity", get(routes::activity::activity))
+        .route("/v1/search", get(routes::nft_data::search))
+        .route(
+            "/v1/users/{address}/portfolio",
+            get(routes::portfolio::portfolio),
+        )
+        .route(
+            "/v1/collections/{contract}/traits",
+            get(routes::nft_data::traits),
+        )
+        .route(
+            "/v1/collections/{contract}/tokens",
+            get(routes::nft_data::tokens),
+        )
+        .route(
+            "/v1/search/autocomplete",
+            get(routes::nft_data::autocomplete),
         )
         .route("/v1/proposals", get(routes::governance::proposals))
         .route("/v1/proposals/{id}", get(routes::governance::proposal))

@@ -82,6 +82,8 @@ pub(crate) struct Inner {
     pub(crate) redis: Option<ConnectionManager>,
     pub(crate) provider: Option<DynProvider>,
     pub(crate) metrics: PrometheusHandle,
+    pub(crate) media: crate::media::MediaRenderer,
+    pub(crate) token_info: crate::routes::activity::TokenInfoCache,
 }
 
 impl AppState {
@@ -117,6 +119,8 @@ impl AppState {
                 redis,
                 provider,
                 metrics,
+                media: crate::media::MediaRenderer::default(),
+                token_info: Default::default(),
             }),
         })
     }

@@ -65,16 +65,20 @@ pub async fn seed_demo(
     }
 
     // NFTs for the seller.
-    let uris: Vec<String> = (1..=6).map(demo_token_uri).collect();
+    let uris: Vec<String> = (1..=DEMO_TOKENS).map(demo_token_uri).collect();
     let nft = NestNFT::new(addresses.nft, &deployer);
     let first = nft.nextTokenId().call().await.map_err(rpc)?;
-    send(
-        &deployer,
-        "mint demo NFTs",
-        nft.mintBatch(seller_addr, uris).into_transaction_request(),
-    )
-    .await?;
-    let minted: Vec<U256> = (0..6u64).map(|i| first + U256::from(i)).collect();
+    // Two batches: each token's URI (with its image) is stored on chain.
+    for half in uris.chunks(uris.len().div_ceil(2)) {
+        send(
+            &deployer,
+            "mint demo NFTs",
+            nft.mintBatch(seller_addr, half.to_vec())
+                .into_transaction_request(),
+        )
+        .await?;
+    }
+    let minted: Vec<U256> = (0..DEMO_TOKENS).map(|i| first + U256::from(i)).collect();
 
     // Voting power: every actor delegates to itself.
     for (provider, who) in [
@@ -199,11 +203,77 @@ pub async fn seed_demo(
     }))
 }
 
-/// Self-contained metadata for demo token `n` (no network needed to show it).
+/// NFTs the demo seed mints (a gallery's first page).
+pub const DEMO_TOKENS: u64 = 12;
+
+/// A named colour.
+type Named = (&'static str, [u8; 3]);
+
+/// The traits of demo token `n`: background, shape, colour.
+fn demo_traits(n: u64) -> (Named, &'static str, Named) {
+    const BACKGROUNDS: [(&str, [u8; 3]); 4] = [
+        ("Sand", [240, 226, 196]),
+        ("Sky", [200, 226, 250]),
+        ("Mint", [204, 242, 222]),
+        ("Night", [34, 38, 58]),
+    ];
+    const SHAPES: [&str; 3] = ["Circle", "Square", "Diamond"];
+    const COLOURS: [(&str, [u8; 3]); 5] = [
+        ("Coral", [242, 102, 84]),
+        ("Gold", [236, 178, 40]),
+        ("Teal", [24, 150, 150]),
+        ("Violet", [128, 84, 214]),
+        ("Ink", [30, 30, 30]),
+    ];
+    let n = n as usize;
+    (
+        BACKGROUNDS[n % BACKGROUNDS.len()],
+        SHAPES[(n / 2) % SHAPES.len()],
+        COLOURS[(n * 7 / 3) % COLOURS.len()],
+    )
+}
+
+/// A 32 x 32 PNG of demo token `n` (pixel art: small on chain, enlarged crisply by the media
+/// endpoint): its shape in its colour on its background.
+pub fn demo_token_png(n: u64) -> Vec<u8> {
+    let ((_, background), shape, (_, colour)) = demo_traits(n);
+    let size = 32i32;
+    let image = image::RgbImage::from_fn(size as u32, size as u32, |x, y| {
+        let (dx, dy) = (x as i32 - size / 2, y as i32 - size / 2);
+        let inside = match shape {
+            "Circle" => dx * dx + dy * dy <= 11 * 11,
+            "Square" => dx.abs() <= 9 && dy.abs() <= 9,
+            _ => dx.abs() + dy.abs() <= 12,
+        };
+        image::Rgb(if inside { colour } else { background })
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    // Encoding a small in-memory RGB image as PNG cannot fail.
+    let _ = image::DynamicImage::ImageRgb8(image).write_to(&mut out, image::ImageFormat::Png);
+    out.into_inner()
+}
+
+/// Self-contained metadata for demo token `n` (no network needed to show it): the OpenSea
+/// fields, a generated PNG image and distinct traits, as a base64 `data:` URI.
 pub fn demo_token_uri(n: u64) -> String {
-    let hue = (n * 57) % 360;
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let ((background, _), shape, (colour, _)) = demo_traits(n);
+    let document = serde_json::json!({
+        "name": format!("Nest Demo #{n}"),
+        "description": format!("A {} {} on {} minted by nest dev.", colour.to_lowercase(), shape.to_lowercase(), background.to_lowercase()),
+        "image": format!("data:image/png;base64,{}", b64.encode(demo_token_png(n))),
+        "external_url": "https://example.invalid/nest",
+        "attributes": [
+            { "trait_type": "Background", "value": background },
+            { "trait_type": "Shape", "value": shape },
+            { "trait_type": "Colour", "value": colour },
+            { "trait_type": "Edition", "value": n, "display_type": "number" },
+        ],
+    });
     format!(
-        "data:application/json;utf8,{{\"name\":\"Nest Demo #{n}\",\"description\":\"A demo NFT minted by nest dev\",\"attributes\":[{{\"trait_type\":\"hue\",\"value\":{hue}}}]}}"
+        "data:application/json;base64,{}",
+        b64.encode(document.to_string())
     )
 }
 
@@ -251,5 +321,40 @@ fn rpc(e: impl std::fmt::Display) -> ChainError {
     ChainError::Rpc {
         url: String::new(),
         message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    #[test]
+    fn demo_tokens_have_distinct_images_and_traits() {
+        let mut looks = std::collections::BTreeSet::new();
+        for n in 1..=DEMO_TOKENS {
+            let uri = demo_token_uri(n);
+            assert!(uri.len() < 1_500, "token {n}: {} bytes on chain", uri.len());
+            let json = base64::engine::general_purpose::STANDARD
+                .decode(uri.trim_start_matches("data:application/json;base64,"))
+                .expect("base64");
+            let doc: serde_json::Value = serde_json::from_slice(&json).expect("json");
+            assert_eq!(doc["name"], format!("Nest Demo #{n}"));
+            assert!(
+                doc["image"]
+                    .as_str()
+                    .is_some_and(|i| i.starts_with("data:image/png;base64,"))
+            );
+            assert_eq!(doc["attributes"].as_array().map(Vec::len), Some(4));
+            let png = image::load_from_memory(&demo_token_png(n)).expect("a PNG");
+            assert_eq!((png.width(), png.height()), (32, 32));
+            let ((b, _), s, (c, _)) = demo_traits(n);
+            looks.insert((b, s, c));
+        }
+        assert_eq!(
+            looks.len() as u64,
+            DEMO_TOKENS,
+            "every demo token looks different"
+        );
     }
 }

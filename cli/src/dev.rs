@@ -51,6 +51,8 @@ pub(crate) struct DevArgs {
     store: StoreArgs,
     #[command(flatten)]
     api: ApiBackends,
+    #[command(flatten)]
+    metadata: crate::metadata::MetadataArgs,
 }
 
 pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
@@ -187,6 +189,12 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
         status.indexed.unwrap_or_default(),
         status.events.iter().map(|(_, n)| n).sum::<u64>()
     );
+    // Token metadata: what the seed minted is resolved before the api serves (a gallery at
+    // once); later mints are resolved in the background.
+    let resolver = nest_indexer::MetadataResolver::new(store.clone(), args.metadata.config()?)?
+        .with_notices(indexer.notice_sender());
+    let resolved = resolver.drain().await?;
+    println!("  metadata       {resolved} tokens resolved");
     // The api, fed by the indexer's change notices.
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.api_port)).await?;
     let api_addr = listener.local_addr()?;
@@ -263,6 +271,11 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
         tasks.stop();
         return tasks.wait().await;
     }
+    let stopped = tasks.stopped();
+    tasks.spawn("metadata", async move {
+        resolver.run(stopped).await;
+        Ok::<(), std::convert::Infallible>(())
+    });
     let stopped = tasks.stopped();
     tasks.spawn("indexer", async move { indexer.run(stopped).await });
     println!("Press Ctrl-C to stop.");

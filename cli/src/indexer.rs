@@ -33,6 +33,8 @@ pub(crate) struct IndexerArgs {
     /// invalidation and live updates); without it, only in-process subscribers hear them.
     #[command(flatten)]
     redis: RedisArgs,
+    #[command(flatten)]
+    metadata: crate::metadata::MetadataArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,7 +70,8 @@ pub(crate) async fn run(args: IndexerArgs) -> eyre::Result<()> {
         (false, None) => nest_indexer::ws_url_for(&rpc_url),
     };
     let config = indexer_config(&manifest, args.confirmations, ws_url)?;
-    let indexer = Indexer::new(config, store, provider).await?;
+    let metadata_config = args.metadata.config()?;
+    let indexer = Indexer::new(config, store.clone(), provider).await?;
     match args.command.unwrap_or(IndexerCommand::Run) {
         IndexerCommand::Run => {
             let Some(tasks) = tasks else {
@@ -83,6 +86,14 @@ pub(crate) async fn run(args: IndexerArgs) -> eyre::Result<()> {
             if let Some(addr) = args.metrics_listen {
                 crate::metrics::spawn(&tasks, addr, "indexer").await?;
             }
+            // Metadata is resolved beside indexing, from the store's durable queue.
+            let resolver = nest_indexer::MetadataResolver::new(store, metadata_config)?
+                .with_notices(indexer.notice_sender());
+            let stopped = tasks.stopped();
+            tasks.spawn("metadata", async move {
+        resolver.run(stopped).await;
+        Ok::<(), std::convert::Infallible>(())
+    });
             let stopped = tasks.stopped();
             tasks.spawn("indexer", async move { indexer.run(stopped).await });
             tasks.wait().await?;

@@ -8,6 +8,7 @@ mod contracts;
 mod deploy;
 mod dev;
 mod indexer;
+mod metadata;
 mod metrics;
 mod monitor;
 mod monitoring;

@@ -219,6 +219,12 @@ impl Indexer {
         self.notices.subscribe()
     }
 
+    /// The sender of change notices, for a component that changes projections beside the
+    /// indexer (the metadata resolver) and must be heard by the same subscribers.
+    pub fn notice_sender(&self) -> broadcast::Sender<ChangeNotice> {
+        self.notices.clone()
+    }
+
     /// The configuration.
     pub fn config(&self) -> &IndexerConfig {
         &self.config
@@ -896,8 +902,22 @@ async fn project_in(
         undo_records.extend(changes.undo.iter().cloned());
     }
     store.undo().put_in(session, &undo_records).await?;
+    // Metadata is resolved later by the resolver workers; only the request is written here, in
+    // the batch's transaction, so a crash can neither lose it nor queue it for an uncommitted
+    // block.
+    let (jobs, ranges) = projector.metadata_requests();
+    store.metadata().enqueue_in(session, &jobs).await?;
+    for range in ranges {
+        store
+            .metadata()
+            .requeue_range_in(session, range, METADATA_RANGE_CAP)
+            .await?;
+    }
     Ok(writes.notices())
 }
+
+/// Most tokens one `BatchMetadataUpdate` re-queues (its range may span all of U256).
+const METADATA_RANGE_CAP: i64 = 100_000;
 
 fn to_store_error(e: IndexerError) -> StoreError {
     match e {

@@ -19,11 +19,12 @@ use nest_abis::{
     NestNFT::NestNFTEvents, NestToken::NestTokenEvents,
 };
 use nest_store::{
-    Auction, AuctionStatus, Bid, ClientSession, ContractState, Delegate, Listing, ListingStatus,
-    Nft, NftTransfer, Offer, OfferStatus, OperatorApproval, Projection, Proposal, ProposalState,
-    Sale, SaleKind, Store, Vote, codec, load_documents_in,
+    Activity, Auction, AuctionStatus, Bid, ClientSession, ContractState, Delegate, Listing,
+    ListingStatus, MetadataJob, MetadataRangeUpdate, Nft, NftTransfer, Offer, OfferStatus,
+    OperatorApproval, Projection, Proposal, ProposalState, Sale, SaleKind, Store, Vote, codec,
+    load_documents_in,
 };
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One changed projection document, for cache invalidation and live updates.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -72,6 +73,11 @@ pub(crate) struct Projector {
     votes: Table<Vote>,
     delegates: Table<Delegate>,
     contracts: Table<ContractState>,
+    activity: Table<Activity>,
+    /// Metadata resolutions to queue (mints, ERC-4906 updates), by NFT id: the newest wins.
+    metadata_jobs: BTreeMap<String, MetadataJob>,
+    /// ERC-4906 `BatchMetadataUpdate` ranges to re-queue.
+    metadata_ranges: Vec<MetadataRangeUpdate>,
 }
 
 fn key(a: &Address) -> String {
@@ -108,6 +114,9 @@ impl Projector {
             votes: Table::default(),
             delegates: Table::default(),
             contracts: Table::default(),
+            activity: Table::event_keyed(),
+            metadata_jobs: BTreeMap::new(),
+            metadata_ranges: Vec::new(),
         }
     }
 
@@ -180,6 +189,9 @@ impl Projector {
                     }
                     NestNFTEvents::TokenRoyaltySet(r) => {
                         nfts.insert(self.nft_id(&nft, &r.tokenId));
+                    }
+                    NestNFTEvents::MetadataUpdate(m) => {
+                        nfts.insert(self.nft_id(&nft, &m._tokenId));
                     }
                     _ => {}
                 },
@@ -345,6 +357,9 @@ impl Projector {
                 NestEvent::Governor(e) => self.apply_governor(log, e),
                 NestEvent::Timelock(_) | NestEvent::Forwarder(_) => {}
             }
+            if let Some(item) = self.activity_of(log) {
+                self.activity.put(item, log.block_number);
+            }
         }
         if let Some(last) = logs.last() {
             self.expire(
@@ -476,6 +491,28 @@ impl Projector {
                     n.token_uri = m.uri.clone();
                     n.updated_block = block as i64;
                 });
+                self.queue_metadata(log, &contract, &m.tokenId, &m.uri);
+            }
+            // ERC-4906: the token's metadata changed; resolve its URI again. (At a mint this
+            // comes before `TokenMinted`, while the URI is still unknown: that one queues it.)
+            NestNFTEvents::MetadataUpdate(m) => {
+                let uri = self
+                    .nfts
+                    .get(&self.nft_id(&contract, &m._tokenId))
+                    .map(|n| n.token_uri.clone())
+                    .unwrap_or_default();
+                if !uri.is_empty() {
+                    self.queue_metadata(log, &contract, &m._tokenId, &uri);
+                }
+            }
+            NestNFTEvents::BatchMetadataUpdate(b) => {
+                self.metadata_ranges.push(MetadataRangeUpdate {
+                    chain_id: self.chain_id,
+                    contract,
+                    from: b._fromTokenId,
+                    to: b._toTokenId,
+                    ticket: log.id.clone(),
+                });
             }
             NestNFTEvents::TokenRoyaltySet(r) => {
                 let id = self.nft_id(&contract, &r.tokenId);
@@ -497,6 +534,192 @@ impl Projector {
             }
             _ => {}
         }
+    }
+
+    fn queue_metadata(&mut self, log: &IndexedLog, contract: &Address, token: &U256, uri: &str) {
+        let job = MetadataJob::new(self.chain_id, *contract, *token, uri, &log.id);
+        self.metadata_jobs.insert(job.id.clone(), job);
+    }
+
+    /// The activity item of `log` (after it was applied: the listing, auction or offer it names
+    /// is in the working set), if it is one users see.
+    fn activity_of(&self, log: &IndexedLog) -> Option<Activity> {
+        struct Item {
+            kind: &'static str,
+            nft: Option<(Address, U256)>,
+            from: Option<Address>,
+            to: Option<Address>,
+            amount: Option<U256>,
+            payment_token: Option<Address>,
+            ref_id: Option<U256>,
+        }
+        let item = |kind, nft, from, to| Item {
+            kind,
+            nft,
+            from,
+            to,
+            amount: None,
+            payment_token: None,
+            ref_id: None,
+        };
+        let listing = |id: &U256| self.listings.get(&self.listing_id(id));
+        let auction = |id: &U256| self.auctions.get(&self.auction_id(id));
+        let offer = |id: &U256| self.offers.get(&self.offer_id(id));
+        let item = match &log.event {
+            NestEvent::Nft(NestNFTEvents::Transfer(t)) => {
+                let kind = if t.from == Address::ZERO {
+                    "mint"
+                } else {
+                    "transfer"
+                };
+                let from = (t.from != Address::ZERO).then_some(t.from);
+                item(kind, Some((log.contract, t.tokenId)), from, Some(t.to))
+            }
+            NestEvent::Marketplace(e) => match e {
+                NestMarketplaceEvents::ListingCreated(l) => Item {
+                    amount: Some(l.price),
+                    payment_token: Some(l.paymentToken),
+                    ref_id: Some(l.listingId),
+                    ..item("listing", Some((l.nft, l.tokenId)), Some(l.seller), None)
+                },
+                NestMarketplaceEvents::ListingPriceUpdated(l) => {
+                    let x = listing(&l.listingId)?;
+                    Item {
+                        amount: Some(l.newPrice),
+                        payment_token: Some(x.payment_token),
+                        ref_id: Some(l.listingId),
+                        ..item(
+                            "price_change",
+                            Some((x.nft, x.token_id)),
+                            Some(x.seller),
+                            None,
+                        )
+                    }
+                }
+                NestMarketplaceEvents::ListingCancelled(l) => {
+                    let x = listing(&l.listingId)?;
+                    Item {
+                        ref_id: Some(l.listingId),
+                        ..item(
+                            "listing_cancelled",
+                            Some((x.nft, x.token_id)),
+                            Some(x.seller),
+                            None,
+                        )
+                    }
+                }
+                NestMarketplaceEvents::AuctionCreated(a) => Item {
+                    amount: Some(a.reservePrice),
+                    payment_token: Some(a.paymentToken),
+                    ref_id: Some(a.auctionId),
+                    ..item("auction", Some((a.nft, a.tokenId)), Some(a.seller), None)
+                },
+                NestMarketplaceEvents::BidPlaced(b) => {
+                    let x = auction(&b.auctionId)?;
+                    Item {
+                        amount: Some(b.amount),
+                        payment_token: Some(x.payment_token),
+                        ref_id: Some(b.auctionId),
+                        ..item(
+                            "bid",
+                            Some((x.nft, x.token_id)),
+                            Some(b.bidder),
+                            Some(x.seller),
+                        )
+                    }
+                }
+                NestMarketplaceEvents::AuctionCancelled(a) => {
+                    let x = auction(&a.auctionId)?;
+                    Item {
+                        ref_id: Some(a.auctionId),
+                        ..item(
+                            "auction_cancelled",
+                            Some((x.nft, x.token_id)),
+                            Some(x.seller),
+                            None,
+                        )
+                    }
+                }
+                NestMarketplaceEvents::OfferCreated(o) => Item {
+                    amount: Some(o.amount),
+                    payment_token: Some(o.paymentToken),
+                    ref_id: Some(o.offerId),
+                    ..item("offer", Some((o.nft, o.tokenId)), Some(o.buyer), None)
+                },
+                NestMarketplaceEvents::OfferCancelled(o) => {
+                    let x = offer(&o.offerId)?;
+                    Item {
+                        ref_id: Some(o.offerId),
+                        ..item(
+                            "offer_cancelled",
+                            Some((x.nft, x.token_id)),
+                            Some(x.buyer),
+                            None,
+                        )
+                    }
+                }
+                // Listing sales, settled auctions and accepted offers all emit `Sale`.
+                NestMarketplaceEvents::Sale(s) => Item {
+                    amount: Some(s.price),
+                    payment_token: Some(s.paymentToken),
+                    ref_id: Some(s.refId),
+                    ..item(
+                        "sale",
+                        Some((s.nft, s.tokenId)),
+                        Some(s.seller),
+                        Some(s.buyer),
+                    )
+                },
+                _ => return None,
+            },
+            NestEvent::Governor(NestGovernorEvents::ProposalCreated(p)) => Item {
+                ref_id: Some(p.proposalId),
+                ..item("proposal", None, Some(p.proposer), None)
+            },
+            NestEvent::Governor(NestGovernorEvents::VoteCast(v)) => Item {
+                amount: Some(v.weight),
+                ref_id: Some(v.proposalId),
+                ..item("vote", None, Some(v.voter), None)
+            },
+            NestEvent::Governor(NestGovernorEvents::VoteCastWithParams(v)) => Item {
+                amount: Some(v.weight),
+                ref_id: Some(v.proposalId),
+                ..item("vote", None, Some(v.voter), None)
+            },
+            _ => return None,
+        };
+        let users = [item.from, item.to]
+            .into_iter()
+            .flatten()
+            .map(|a| key(&a))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        Some(Activity {
+            id: log.id.clone(),
+            chain_id: self.chain_id as i64,
+            seq: log.block_number as i64 * 100_000 + log.log_index as i64,
+            kind: item.kind.to_string(),
+            contract: item.nft.map(|(c, _)| c),
+            token_id: item.nft.map(|(_, t)| codec::u256_key(&t)),
+            from: item.from,
+            to: item.to,
+            users,
+            amount: item.amount.map(|a| a.to_string()),
+            payment_token: item.payment_token,
+            ref_id: item.ref_id.map(|r| r.to_string()),
+            block_number: log.block_number as i64,
+            timestamp: log.block_timestamp as i64,
+            tx_hash: log.tx_hash,
+        })
+    }
+
+    /// Metadata resolutions the batch asks for: single tokens, then ERC-4906 ranges.
+    pub(crate) fn metadata_requests(&self) -> (Vec<MetadataJob>, &[MetadataRangeUpdate]) {
+        (
+            self.metadata_jobs.values().cloned().collect(),
+            &self.metadata_ranges,
+        )
     }
 
     /// Marks the token's open listings active or stale by who owns and approves it now.
@@ -991,6 +1214,7 @@ impl Projector {
                 (Vote::COLLECTION, self.votes.changes(chain)?),
                 (Delegate::COLLECTION, self.delegates.changes(chain)?),
                 (ContractState::COLLECTION, self.contracts.changes(chain)?),
+                (Activity::COLLECTION, self.activity.changes(chain)?),
             ],
         })
     }
@@ -1001,7 +1225,7 @@ fn is_open(status: ListingStatus) -> bool {
 }
 
 /// Every projection collection, for rebuilds and rollbacks.
-pub(crate) const PROJECTION_COLLECTIONS: [&str; 12] = [
+pub(crate) const PROJECTION_COLLECTIONS: [&str; 13] = [
     Nft::COLLECTION,
     NftTransfer::COLLECTION,
     OperatorApproval::COLLECTION,
@@ -1014,6 +1238,7 @@ pub(crate) const PROJECTION_COLLECTIONS: [&str; 12] = [
     Vote::COLLECTION,
     Delegate::COLLECTION,
     ContractState::COLLECTION,
+    Activity::COLLECTION,
 ];
 
 #[cfg(test)]

@@ -141,6 +141,8 @@ pub async fn ensure_indexes(store: &Store) -> Result<()> {
     store.checkpoints().ensure_indexes().await?;
     store.blocks().ensure_indexes().await?;
     store.nfts().ensure_indexes().await?;
+    store.metadata().ensure_indexes().await?;
+    store.activity().ensure_indexes().await?;
     store.listings().ensure_indexes().await?;
     store.auctions().ensure_indexes().await?;
     store.offers().ensure_indexes().await?;

@@ -5,11 +5,11 @@ use crate::{
     config::{StoreConfig, redact_uri},
     error::{Result, StoreError, is_transient},
     repos::{
-        AuctionRepository, BlockRepository, ChainEventRepository, CheckpointRepository,
-        ContractStateRepository, DeadLetterRepository, DelegateRepository, ListingRepository,
-        NftRepository, OfferRepository, ProposalRepository, RelayJobRepository,
-        RelaySignerRepository, SaleRepository, SessionRepository, UndoRepository, UserRepository,
-        VoteRepository,
+        ActivityRepository, AuctionRepository, BlockRepository, ChainEventRepository,
+        CheckpointRepository, ContractStateRepository, DeadLetterRepository, DelegateRepository,
+        ListingRepository, MetadataRepository, NftRepository, OfferRepository, ProposalRepository,
+        RelayJobRepository, RelaySignerRepository, SaleRepository, SessionRepository,
+        UndoRepository, UserRepository, VoteRepository,
     },
     schema,
 };
@@ -208,6 +208,14 @@ impl Store {
     /// NFTs and their transfers.
     pub fn nfts(&self) -> NftRepository {
         NftRepository::new(&self.db)
+    }
+    /// The activity stream.
+    pub fn activity(&self) -> ActivityRepository {
+        ActivityRepository::new(&self.db)
+    }
+    /// Token metadata: the resolution queue, resolved documents, media.
+    pub fn metadata(&self) -> MetadataRepository {
+        MetadataRepository::new(&self.db)
     }
     /// Fixed-price listings.
     pub fn listings(&self) -> ListingRepository {

@@ -100,7 +100,7 @@ fn decode_action(target: &str, value: String, calldata: &str) -> ActionDto {
 
 impl ProposalDto {
     /// The proposal as of `now` (the chain's clock).
-    fn at(p: &Proposal, now: i64) -> Self {
+    pub(crate) fn at(p: &Proposal, now: i64) -> Self {
         let support = p.for_votes.saturating_add(p.abstain_votes);
         let progress = if p.quorum.is_zero() {
             100.0

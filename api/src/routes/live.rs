@@ -23,7 +23,7 @@ pub struct StreamParams {
     pub topics: String,
 }
 
-const KINDS: [&str; 8] = [
+const KINDS: [&str; 10] = [
     "listings",
     "auctions",
     "offers",
@@ -32,6 +32,8 @@ const KINDS: [&str; 8] = [
     "votes",
     "nfts",
     "delegates",
+    "activity",
+    "nft_metadata",
 ];
 
 /// `GET /v1/stream?topics=`
@@ -85,15 +87,26 @@ pub async fn stream(
             }
         }
     }
+    let items = state.clone();
     let notices = BroadcastStream::new(state.inner.bus.subscribe()).filter_map(move |n| {
         let wanted = kinds.contains(&n.kind) || keys.contains(&(n.kind.clone(), n.key.clone()));
         let id = n.key.rsplit(':').next().unwrap_or_default().to_string();
+        let state = items.clone();
         async move {
-            wanted.then(|| {
-                Ok(Event::default()
-                    .event(n.kind.clone())
-                    .data(format!("{{\"kind\":\"{}\",\"id\":\"{}\"}}", n.kind, id)))
-            })
+            if !wanted {
+                return None;
+            }
+            // An activity item travels whole: the same JSON as in `/v1/activity`.
+            if n.kind == "activity" {
+                let item = state.inner.store.activity().get(&n.key).await.ok()??;
+                let dto = super::activity::dto(&state, &item).await;
+                let data = serde_json::to_string(&dto).ok()?;
+                return Some(Ok(Event::default().event("activity").data(data)));
+            }
+            Some(Ok(Event::default().event(n.kind.clone()).data(format!(
+                "{{\"kind\":\"{}\",\"id\":\"{}\"}}",
+                n.kind, id
+            ))))
         }
     });
     Ok(Sse::new(notices).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))

@@ -246,10 +246,13 @@ pub struct NftDto {
     pub royalty_bps: i32,
     /// Block it was minted in.
     pub minted_block: i64,
+    /// Resolved metadata: name, image, traits (see `MetadataDto`).
+    pub metadata: super::nft_data::MetadataDto,
 }
 
-impl From<&Nft> for NftDto {
-    fn from(n: &Nft) -> Self {
+impl NftDto {
+    /// The view of `n` with its metadata (`None`: not resolved yet).
+    pub fn with_metadata(n: &Nft, metadata: Option<super::nft_data::MetadataDto>) -> Self {
         Self {
             contract: addr(&n.contract),
             token_id: n.token_id.to_string(),
@@ -258,6 +261,7 @@ impl From<&Nft> for NftDto {
             royalty_receiver: opt_addr(&n.royalty_receiver),
             royalty_bps: n.royalty_bps,
             minted_block: n.minted_block,
+            metadata: metadata.unwrap_or_else(|| super::nft_data::MetadataDto::of(None, false)),
         }
     }
 }
@@ -330,18 +334,24 @@ pub async fn nfts(
     let limit = limit(p.limit)?;
     let chain = state.inner.config.chain_id;
     let store = state.inner.store.clone();
+    let st = state.clone();
     cached(
         &state,
         &headers,
         uri.to_string(),
-        vec!["nfts".into()],
+        vec!["nfts".into(), "nft_metadata".into()],
         async move {
             let page = store
                 .nfts()
                 .by_owner(chain, &owner, p.cursor.as_deref(), limit)
                 .await?;
+            let metadata = super::nft_data::metadata_for(&st, &page.items).await?;
             Ok(PageDto {
-                items: page.items.iter().map(NftDto::from).collect::<Vec<_>>(),
+                items: page
+                    .items
+                    .iter()
+                    .map(|n| NftDto::with_metadata(n, metadata.get(&n.id).cloned()))
+                    .collect::<Vec<_>>(),
                 next_cursor: page.next_cursor,
             })
         },
@@ -363,8 +373,11 @@ pub async fn nft(
     let token = parse_u256("tokenId", &token)?;
     let chain = state.inner.config.chain_id;
     let store = state.inner.store.clone();
+    let nft_id = Nft::id_for(chain, &contract, &token);
+    let st = state.clone();
     let tags = vec![
-        format!("nfts:{}", Nft::id_for(chain, &contract, &token)),
+        format!("nfts:{nft_id}"),
+        format!("nft_metadata:{nft_id}"),
         "nft_transfers".into(),
         "offers".into(),
         "sales".into(),
@@ -381,8 +394,9 @@ pub async fn nft(
             .for_token(chain, &contract, &token, Some(OfferStatus::Open))
             .await?;
         let sales = store.sales().for_token(chain, &contract, &token).await?;
+        let metadata = super::nft_data::metadata_of(&st, &nft.id).await?;
         Ok(NftDetailDto {
-            nft: NftDto::from(&nft),
+            nft: NftDto::with_metadata(&nft, Some(metadata)),
             history: history.iter().map(TransferDto::from).collect(),
             offers: offers.iter().map(OfferDto::from).collect(),
             sales: sales.iter().map(SaleDto::from).collect(),

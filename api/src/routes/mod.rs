@@ -1,10 +1,13 @@
 //! HTTP handlers, grouped by domain.
 
+pub mod activity;
 pub mod docs;
 pub mod governance;
 pub mod live;
 pub mod market;
 pub mod meta;
+pub mod nft_data;
+pub mod portfolio;
 
 use crate::{error::ApiError, state::AppState};
 use axum::{

@@ -162,11 +162,14 @@ impl AuctionRepository {
         .await?;
         create_indexes(
             &self.bids,
-            vec![index(
-                "by_auction",
-                doc! { "auction": 1, "blockNumber": 1, "logIndex": 1 },
-                false,
-            )],
+            vec![
+                index(
+                    "by_auction",
+                    doc! { "auction": 1, "blockNumber": 1, "logIndex": 1 },
+                    false,
+                ),
+                index("by_bidder", doc! { "chainId": 1, "bidder": 1 }, false),
+            ],
         )
         .await
     }
@@ -225,6 +228,38 @@ impl AuctionRepository {
             None
         };
         Ok(Page { items, next_cursor })
+    }
+
+    /// Live auctions `bidder` has bid in (leading or outbid).
+    pub async fn live_bid_on_by(&self, chain_id: u64, bidder: &Address) -> Result<Vec<Auction>> {
+        let ids = self
+            .bids
+            .distinct(
+                "auction",
+                doc! { "chainId": chain_id as i64, "bidder": codec::address_key(bidder) },
+            )
+            .await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        collect(
+            self.auctions
+                .find(doc! { "_id": { "$in": ids }, "status": AuctionStatus::Live.as_str() })
+                .sort(doc! { "endTime": 1 })
+                .await?,
+        )
+        .await
+    }
+
+    /// Live auctions `seller` runs.
+    pub async fn live_by_seller(&self, chain_id: u64, seller: &Address) -> Result<Vec<Auction>> {
+        collect(
+            self.auctions
+                .find(doc! { "chainId": chain_id as i64, "seller": codec::address_key(seller), "status": AuctionStatus::Live.as_str() })
+                .sort(doc! { "endTime": 1 })
+                .await?,
+        )
+        .await
     }
 
     /// Records a bid; recording the same event twice changes nothing.

@@ -3,12 +3,14 @@
 //! filters on) and its queries. Callers pass typed values; no filter is ever built from raw
 //! user input, so no query operator can be injected.
 
+mod activity;
 mod auctions;
 mod contract_state;
 mod events;
 mod governance;
 mod indexing;
 mod listings;
+mod metadata;
 mod nfts;
 mod offers;
 mod relay_jobs;
@@ -17,6 +19,7 @@ mod sales;
 mod sync;
 mod users;
 
+pub use activity::{Activity, ActivityQuery, ActivityRepository};
 pub use auctions::{Auction, AuctionRepository, AuctionStatus, Bid};
 pub use contract_state::{ContractState, ContractStateRepository};
 pub use events::{ChainEvent, ChainEventRepository};
@@ -28,6 +31,10 @@ pub use indexing::{
     replace_documents_in,
 };
 pub use listings::{Listing, ListingQuery, ListingRepository, ListingSort, ListingStatus};
+pub use metadata::{
+    MEDIA_COLLECTION, Media, MetadataError, MetadataJob, MetadataRangeUpdate, MetadataRepository,
+    MetadataState, NftMetadata, ParsedMetadata, Trait, TraitCount, search_terms,
+};
 pub use nfts::{Nft, NftRepository, NftTransfer, OperatorApproval};
 pub use offers::{Offer, OfferRepository, OfferStatus};
 pub use relay_jobs::{

@@ -212,6 +212,46 @@ impl NftRepository {
         Ok(Page { items, next_cursor })
     }
 
+    /// NFTs of `contract` (optionally of one owner), in id order, `limit` per page after
+    /// `cursor` (an NFT id).
+    pub async fn in_collection(
+        &self,
+        chain_id: u64,
+        contract: &Address,
+        owner: Option<&Address>,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Nft>> {
+        let mut filter =
+            doc! { "chainId": chain_id as i64, "contract": codec::address_key(contract) };
+        if let Some(owner) = owner {
+            filter.insert("owner", codec::address_key(owner));
+        }
+        if let Some(after) = cursor {
+            filter.insert("_id", doc! { "$gt": after });
+        }
+        collect(
+            self.nfts
+                .find(filter)
+                .sort(doc! { "_id": 1 })
+                .limit(page_size(limit))
+                .await?,
+        )
+        .await
+    }
+
+    /// The NFTs of `ids`, in the order of `ids` (missing ones left out).
+    pub async fn by_ids(&self, ids: &[String]) -> Result<Vec<Nft>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let found: Vec<Nft> =
+            collect(self.nfts.find(doc! { "_id": { "$in": ids } }).await?).await?;
+        let mut by_id: std::collections::HashMap<String, Nft> =
+            found.into_iter().map(|n| (n.id.clone(), n)).collect();
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
     /// Number of distinct owners of `contract`'s tokens.
     pub async fn owner_count(&self, chain_id: u64, contract: &Address) -> Result<u64> {
         let owners = self

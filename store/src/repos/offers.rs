@@ -168,6 +168,33 @@ impl OfferRepository {
         .await
     }
 
+    /// Open offers on any of `tokens` (contract, token id), highest first.
+    pub async fn open_for_tokens(
+        &self,
+        chain_id: u64,
+        tokens: &[(Address, U256)],
+    ) -> Result<Vec<Offer>> {
+        if tokens.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = tokens.iter().map(|(_, t)| codec::u256_key(t)).collect();
+        let mut contracts: Vec<String> =
+            tokens.iter().map(|(c, _)| codec::address_key(c)).collect();
+        contracts.sort();
+        contracts.dedup();
+        let found: Vec<Offer> = collect(
+            self.collection
+                .find(doc! { "chainId": chain_id as i64, "nft": { "$in": contracts }, "tokenId": { "$in": ids }, "status": OfferStatus::Open.as_str() })
+                .sort(doc! { "amount": -1 })
+                .await?,
+        )
+        .await?;
+        Ok(found
+            .into_iter()
+            .filter(|o| tokens.contains(&(o.nft, o.token_id)))
+            .collect())
+    }
+
     /// Offers made by `buyer`, newest first.
     pub async fn by_buyer(
         &self,
