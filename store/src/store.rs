@@ -8,8 +8,8 @@ use crate::{
         AuctionRepository, BlockRepository, ChainEventRepository, CheckpointRepository,
         ContractStateRepository, DeadLetterRepository, DelegateRepository, ListingRepository,
         NftRepository, OfferRepository, ProposalRepository, RelayJobRepository,
-        RelaySignerRepository, SaleRepository, SessionRepository, UndoRepository, UserRepository,
-        VoteRepository,
+        RelaySignerRepository, SaleRepository, SessionRepository, SocialRepository, UndoRepository,
+        UserRepository, VoteRepository,
     },
     schema,
 };
@@ -252,6 +252,10 @@ impl Store {
     /// Sign-in nonces and sessions.
     pub fn sessions(&self) -> SessionRepository {
         SessionRepository::new(&self.db)
+    }
+    /// The social layer (messages, posts, links, timelines, notifications, moderation).
+    pub fn social(&self) -> SocialRepository {
+        SocialRepository::new(&self.db)
     }
 }
 
