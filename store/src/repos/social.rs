@@ -902,16 +902,11 @@ impl SocialRepository {
         } else {
             ("target", "account")
         };
-        newest_first(&self.timelines, 
+        let found = newest_first(
+            &self.links,
             doc! { "kind": kind.as_str(), mine: codec::address_key(account) },
             cursor,
-        );
-        let found = collect(
-            self.links
-                .find(filter)
-                .sort(doc! { "key": -1 })
-                .limit(limit)
-                .await?,
+            limit,
         )
         .await?;
         Ok(found
@@ -1090,7 +1085,13 @@ impl SocialRepository {
         cursor: Option<&str>,
         limit: i64,
     ) -> Result<Vec<TimelineEntry>> {
-        let filter = key_before(doc! { "owner": codec::address_key(owner) }, cursor, limit).await
+        newest_first(
+            &self.timelines,
+            doc! { "owner": codec::address_key(owner) },
+            cursor,
+            limit,
+        )
+        .await
     }
 
     // ---- activity ----
@@ -1110,7 +1111,13 @@ impl SocialRepository {
         if actors.is_empty() {
             return Ok(Vec::new());
         }
-        newest_first(&self.activity, doc! { "actor": { "$in": actors } }, cursor, limit).await
+        newest_first(
+            &self.activity,
+            doc! { "actor": { "$in": actors } },
+            cursor,
+            limit,
+        )
+        .await
     }
 
     // ---- notifications ----
@@ -1127,7 +1134,13 @@ impl SocialRepository {
         cursor: Option<&str>,
         limit: i64,
     ) -> Result<Vec<SocialNotification>> {
-        newest_first(&self.notifications, doc! { "owner": codec::address_key(owner) }, cursor, limit).await
+        newest_first(
+            &self.notifications,
+            doc! { "owner": codec::address_key(owner) },
+            cursor,
+            limit,
+        )
+        .await
     }
 
     /// Unread notifications of `owner`.
