@@ -42,6 +42,9 @@ pub(crate) struct ApiArgs {
     /// `nest relayer`'s).
     #[arg(long, env = "NEST_RELAYER_MAX_FEE_GWEI", default_value_t = 500)]
     relay_max_fee_gwei: u64,
+    /// Addresses allowed to take social posts down and ban accounts (comma-separated).
+    #[arg(long, env = "NEST_SOCIAL_MODERATORS", value_delimiter = ',')]
+    social_moderators: Vec<Address>,
 }
 
 /// The key that signs session tokens: `NEST_SESSION_KEY` (hex); else the service signer
@@ -105,8 +108,10 @@ pub(crate) async fn run(args: ApiArgs) -> eyre::Result<()> {
         info!(accounts = ?args.relay_accounts, "serving the relay intake");
         Some(relay_mount(intake))
     };
+    let mut config = api_config(&manifest, &args.origin)?;
+    config.social_moderators = args.social_moderators.clone();
     let state = AppState::new(
-        api_config(&manifest, &args.origin)?,
+        config,
         store,
         session_tokens().await?,
         args.redis_url.as_deref(),

@@ -313,7 +313,7 @@ impl Body {
 }
 
 /// The EIP-712 domain as JSON (in envelopes and `GET /v1/social/domain`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DomainJson {
     /// `Nest Social`.
@@ -323,6 +323,7 @@ pub struct DomainJson {
     /// The chain id.
     pub chain_id: u64,
     /// keccak256 of the api's origin (`https://app.example`).
+    #[schema(value_type = String, pattern = "^0x[0-9a-f]{64}$")]
     pub salt: B256,
 }
 
@@ -386,7 +387,7 @@ impl SocialDomain {
 }
 
 /// What clients post to `POST /v1/social/messages`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Envelope {
     /// The message type (`post`, `like`, ...).
@@ -394,13 +395,16 @@ pub struct Envelope {
     pub kind: String,
     /// The domain it was signed under.
     pub domain: DomainJson,
-    /// The typed message.
+    /// The typed message (fields of the EIP-712 struct of `type`, camelCase; uint256 as
+    /// decimal strings, bytes32 and addresses as 0x hex).
+    #[schema(value_type = Object)]
     pub message: serde_json::Value,
     /// The signature: 65 bytes (r, s, v) for a wallet or app key, anything the contract
     /// accepts for an EIP-1271 wallet.
     pub signature: String,
     /// The app key that signed, when not the account itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^0x[0-9a-fA-F]{40}$")]
     pub app_key: Option<Address>,
 }
 

@@ -5,6 +5,7 @@ pub mod governance;
 pub mod live;
 pub mod market;
 pub mod meta;
+pub mod social;
 
 use crate::{error::ApiError, state::AppState};
 use axum::{
