@@ -261,7 +261,7 @@ mod tests {
         for bad in [
             vec![mention(3, 3)],
             vec![mention(3, 40)],
-            vec![mention(13, 19)],
+            vec![mention(14, 19)],
             vec![mention(12, 19), mention(3, 7)],
             vec![mention(3, 7), mention(5, 9)],
         ] {
