@@ -462,6 +462,28 @@ pub fn parse_envelope(bytes: &[u8], domain: &SocialDomain) -> Result<Parsed> {
     })
 }
 
+/// Signs `body` under `domain` with `signer` and wraps it in an envelope (JSON bytes) ready to
+/// post; `app_key` names the signer when it is an app key rather than the account. Used by
+/// `nest dev`'s seeding, tests and benchmarks (browsers sign with the wallet instead).
+pub fn signed_envelope(
+    domain: &SocialDomain,
+    body: &Body,
+    signer: &dyn alloy::signers::SignerSync,
+    app_key: Option<Address>,
+) -> Result<Vec<u8>> {
+    let signature = signer
+        .sign_hash_sync(&body.signing_hash(domain.eip712()))
+        .map_err(|e| SocialError::BadSignature(e.to_string()))?;
+    let envelope = Envelope {
+        kind: body.kind().to_string(),
+        domain: domain.json().clone(),
+        message: body.to_json(),
+        signature: format!("0x{}", alloy::hex::encode(signature.as_bytes())),
+        app_key,
+    };
+    serde_json::to_vec(&envelope).map_err(|e| SocialError::malformed("envelope", e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

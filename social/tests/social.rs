@@ -6,7 +6,7 @@
 
 use alloy::{
     primitives::{Address, B256, U256},
-    signers::{SignerSync, local::PrivateKeySigner},
+    signers::local::PrivateKeySigner,
 };
 use nest_social::{
     Body, SocialConfig, SocialDomain, SocialService,
@@ -15,7 +15,6 @@ use nest_social::{
     views::FeedItem,
 };
 use nest_store::{Sale, SaleKind, testing::fresh_test_store};
-use serde_json::json;
 use std::collections::HashSet;
 
 const ORIGIN: &str = "http://localhost:8080";
@@ -34,18 +33,8 @@ async fn service(label: &str, moderators: Vec<Address>) -> SocialService {
 }
 
 fn envelope(domain: &SocialDomain, body: &Body, key: &PrivateKeySigner, app_key: bool) -> Vec<u8> {
-    let hash = body.signing_hash(domain.eip712());
-    let signature = key.sign_hash_sync(&hash).expect("sign");
-    let mut value = json!({
-        "type": body.kind(),
-        "domain": domain.json(),
-        "message": body.to_json(),
-        "signature": format!("0x{}", alloy::hex::encode(signature.as_bytes())),
-    });
-    if app_key {
-        value["appKey"] = json!(key.address());
-    }
-    serde_json::to_vec(&value).expect("json")
+    nest_social::message::signed_envelope(domain, body, key, app_key.then(|| key.address()))
+        .expect("signed")
 }
 
 fn now() -> u64 {

@@ -224,6 +224,16 @@ pub async fn bare_api(
     extra: Option<Mounted>,
 ) -> Api {
     let store = fresh_test_store(label).await.expect("store");
+    bare_api_on(store, configure, None, extra).await
+}
+
+/// [`bare_api`] over `store`, sharing its cache, limits and notices through `redis`.
+pub async fn bare_api_on(
+    store: Store,
+    configure: impl FnOnce(&mut ApiConfig),
+    redis: Option<&str>,
+    extra: Option<Mounted>,
+) -> Api {
     let addresses = NestAddresses {
         forwarder: alloy::primitives::Address::repeat_byte(1),
         token: alloy::primitives::Address::repeat_byte(2),
@@ -235,7 +245,7 @@ pub async fn bare_api(
     let mut config = ApiConfig::new(31337, addresses, ORIGIN);
     configure(&mut config);
     let tokens = TokenSigner::new(NestSigner::from_local(PrivateKeySigner::random()));
-    let state = AppState::new(config, store, tokens, None, None)
+    let state = AppState::new(config, store, tokens, redis, None)
         .await
         .expect("state");
     serve_api(state, extra).await
