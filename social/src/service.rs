@@ -18,9 +18,9 @@ use alloy::{
     providers::DynProvider,
 };
 use nest_store::{
-    AppKey, LinkKind, ModerationAction, PostFilter, PostRevision, SocialMention, SocialMessage,
-    SocialNotification, SocialPost, SocialProfile, SocialReport, SocialRepository, Store,
-    TimelineEntry, codec::address_key,
+    AppKey, LinkKind, ModerationAction, PostEdit, PostFilter, PostRevision, SocialMention,
+    SocialMessage, SocialNotification, SocialPost, SocialProfile, SocialReport, SocialRepository,
+    Store, TimelineEntry, codec::address_key,
 };
 use std::collections::{HashMap, HashSet};
 use tracing::{info, instrument};
@@ -772,12 +772,14 @@ impl SocialService {
                     .repo
                     .edit_post(
                         &post.id,
-                        &e.text,
-                        &to_store_mentions(&e.mentions),
-                        &content::fingerprint(&e.text),
-                        &id,
+                        &PostEdit {
+                            text: e.text.clone(),
+                            mentions: to_store_mentions(&e.mentions),
+                            fingerprint: content::fingerprint(&e.text),
+                            message: id.clone(),
+                            at: now,
+                        },
                         &revision,
-                        now,
                     )
                     .await?;
                 if !done {

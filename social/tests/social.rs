@@ -662,3 +662,74 @@ async fn moderators_take_down_and_ban_with_an_audit_log() {
         vec!["ban", "takedown"]
     );
 }
+
+#[tokio::test]
+async fn contract_wallets_sign_through_eip1271() {
+    use nest_abis::test_contracts::ERC1271Wallet;
+    use nest_chain::{AnvilNode, AnvilOptions, ProjectLayout, http_provider};
+    let layout =
+        ProjectLayout::new(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
+            .expect("checkout");
+    let node = AnvilNode::spawn(&layout.anvil_binary(), &AnvilOptions::default()).expect("anvil");
+    let deployer = node.keys()[0].clone();
+    let provider = http_provider(&node.endpoint(), Some(deployer)).expect("provider");
+    let owner = PrivateKeySigner::random();
+    let wallet = ERC1271Wallet::deploy(provider.clone(), owner.address())
+        .await
+        .expect("deploy");
+    let store = fresh_test_store("eip1271").await.expect("store");
+    let config = SocialConfig::new(
+        31337,
+        ORIGIN,
+        Address::repeat_byte(0xaa),
+        Address::repeat_byte(0xbb),
+        Address::repeat_byte(0xcc),
+    );
+    let s = SocialService::new(store.clone(), config.clone(), Some(provider));
+    // The owner key signs for the wallet: not the wallet's own key, so the contract decides.
+    let accepted = s
+        .submit(
+            &envelope(
+                s.domain(),
+                &post(*wallet.address(), "posted by a contract wallet"),
+                &owner,
+                false,
+            ),
+            now_ms(),
+        )
+        .await
+        .expect("accepted by the contract");
+    assert_eq!(
+        s.message(&accepted.hash).await.expect("m").signer_kind,
+        "contract"
+    );
+    let stranger = PrivateKeySigner::random();
+    let err = s
+        .submit(
+            &envelope(
+                s.domain(),
+                &post(*wallet.address(), "not the owner"),
+                &stranger,
+                false,
+            ),
+            now_ms(),
+        )
+        .await
+        .expect_err("refused by the contract");
+    assert_eq!(err.code(), "social.bad_signature");
+    // Without a chain connection a contract wallet cannot be checked: refused, not stored.
+    let offline = SocialService::new(store, config, None);
+    let err = offline
+        .submit(
+            &envelope(
+                s.domain(),
+                &post(*wallet.address(), "offline"),
+                &owner,
+                false,
+            ),
+            now_ms(),
+        )
+        .await
+        .expect_err("no chain");
+    assert_eq!(err.code(), "social.bad_signature");
+}

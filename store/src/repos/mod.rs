@@ -38,9 +38,9 @@ pub use relay_jobs::{
 pub use relay_signers::{RelaySignerRepository, SignerLease};
 pub use sales::{Sale, SaleKind, SaleRepository};
 pub use social::{
-    ActivityItem, AppKey, LinkKind, ModerationAction, PostFilter, PostRevision, SocialMention,
-    SocialMessage, SocialNotification, SocialPost, SocialProfile, SocialReport, SocialRepository,
-    TimelineEntry,
+    ActivityItem, AppKey, LinkKind, ModerationAction, PostEdit, PostFilter, PostRevision,
+    SocialMention, SocialMessage, SocialNotification, SocialPost, SocialProfile, SocialReport,
+    SocialRepository, TimelineEntry,
 };
 pub use sync::{BlockHeader, BlockRepository, Checkpoint, CheckpointRepository};
 pub use users::{Session, SessionRepository, SiweNonce, User, UserRepository};

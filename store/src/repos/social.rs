@@ -74,6 +74,21 @@ pub struct PostRevision {
     pub replaced_at: i64,
 }
 
+/// A new version of a post's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostEdit {
+    /// The new text.
+    pub text: String,
+    /// Its mentions.
+    pub mentions: Vec<SocialMention>,
+    /// Its duplicate-detection fingerprint.
+    pub fingerprint: String,
+    /// The edit message.
+    pub message: String,
+    /// When, seconds.
+    pub at: i64,
+}
+
 /// A post or comment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -644,13 +659,16 @@ impl SocialRepository {
     pub async fn edit_post(
         &self,
         id: &str,
-        text: &str,
-        mentions: &[SocialMention],
-        fingerprint: &str,
-        message: &str,
+        edit: &PostEdit,
         revision: &PostRevision,
-        at: i64,
     ) -> Result<bool> {
+        let PostEdit {
+            text,
+            mentions,
+            fingerprint,
+            message,
+            at,
+        } = edit;
         let update = doc! {
             "$set": {
                 "text": text,
