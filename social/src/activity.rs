@@ -34,6 +34,8 @@ impl SocialService {
         Ok(())
     }
 
+    // The notification's fields, plus where to announce it: a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
     async fn chain_notify(
         &self,
         touched: &mut Vec<Touched>,

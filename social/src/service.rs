@@ -334,7 +334,7 @@ impl SocialService {
                             return Err(SocialError::Blocked(address_key(&owner)));
                         }
                     }
-                    Some((parent, root))
+                    Some(Box::new((parent, root)))
                 };
                 Ok(Plan::Post {
                     fingerprint,
@@ -386,9 +386,9 @@ impl SocialService {
                     .as_deref()
                     .ok_or(SocialError::NotRootAuthor)
                     .map(str::to_string)?;
-                let root = self.live_post_id(&root).await.or_else(|e| match e {
-                    SocialError::Deleted => Err(SocialError::NotRootAuthor),
-                    e => Err(e),
+                let root = self.live_post_id(&root).await.map_err(|e| match e {
+                    SocialError::Deleted => SocialError::NotRootAuthor,
+                    e => e,
                 })?;
                 if root.author != account {
                     return Err(SocialError::NotRootAuthor);
@@ -408,14 +408,14 @@ impl SocialService {
                 if l.target == Address::ZERO {
                     return Err(SocialError::malformed("target", "the zero address"));
                 }
-                if l.kind == "follow" && l.active {
-                    if self
+                if l.kind == "follow"
+                    && l.active
+                    && self
                         .repo
                         .has_link(LinkKind::Block, &l.target, &account)
                         .await?
-                    {
-                        return Err(SocialError::Blocked(address_key(&l.target)));
-                    }
+                {
+                    return Err(SocialError::Blocked(address_key(&l.target)));
                 }
                 Ok(Plan::None)
             }
@@ -626,6 +626,8 @@ impl SocialService {
         Ok(post)
     }
 
+    // The notification's fields, plus where to announce it: a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
     async fn notify(
         &self,
         touched: &mut Vec<Touched>,
@@ -684,7 +686,7 @@ impl SocialService {
                 },
             ) => {
                 let key = sort_key(now_ms, &id);
-                let (parent_id, root_id, depth) = match &parent {
+                let (parent_id, root_id, depth) = match parent.as_deref() {
                     Some((parent, root)) => (
                         Some(parent.id.clone()),
                         Some(root.id.clone()),
@@ -721,7 +723,7 @@ impl SocialService {
                 if let Some(channel) = &post.channel {
                     touched.push(("social-channel".into(), channel.clone()));
                 }
-                match &parent {
+                match parent.as_deref() {
                     None => {
                         self.repo.add_to_profile(&account, "posts", 1).await?;
                         self.fan_out(&post).await?;
@@ -1585,7 +1587,7 @@ enum Plan {
     None,
     Post {
         fingerprint: String,
-        parent: Option<(SocialPost, SocialPost)>,
+        parent: Option<Box<(SocialPost, SocialPost)>>,
     },
     Edit(Box<SocialPost>),
     Target(Box<SocialPost>),
