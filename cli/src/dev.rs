@@ -135,7 +135,7 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
             alloy::hex::encode(key.to_bytes())
         );
     }
-    if let Some(seed) = seeded {
+    if let Some(seed) = &seeded {
         println!(
             "  demo data: NFTs {:?}, listing #{}, auction #{} (one bid), offer #{}, proposal {} in voting",
             seed.minted
@@ -175,6 +175,14 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
         Some(http_provider(&url, None)?),
     )
     .await?;
+    if let Some(seed) = &seeded {
+        let nft = seed.minted.first().map(|token| (addresses.nft, *token));
+        let social = nest_social::seed::seed_demo(api_state.social(), &keys, nft).await?;
+        println!(
+            "  social         {} profiles, {} posts and comments, {} likes (feed at /v1/social/feeds/global)",
+            social.profiles, social.posts, social.likes
+        );
+    }
     let bus = api_state.bus().clone();
     let mut notices = indexer.subscribe();
     tokio::spawn(async move {

@@ -5,6 +5,7 @@ pub mod config;
 pub mod content;
 pub mod error;
 pub mod message;
+pub mod seed;
 pub mod service;
 pub mod verify;
 pub mod views;

@@ -733,3 +733,24 @@ async fn contract_wallets_sign_through_eip1271() {
         .expect_err("no chain");
     assert_eq!(err.code(), "social.bad_signature");
 }
+
+#[tokio::test]
+async fn the_dev_seed_brings_the_feeds_alive_once() {
+    let s = service("seed", vec![]).await;
+    let keys: Vec<PrivateKeySigner> = (0..3).map(|_| PrivateKeySigner::random()).collect();
+    let seeded = nest_social::seed::seed_demo(&s, &keys, None)
+        .await
+        .expect("seed");
+    assert_eq!((seeded.profiles, seeded.posts, seeded.likes), (3, 3, 2));
+    let global = s
+        .posts(nest_store::PostFilter::Global, None, None, 20)
+        .await
+        .expect("global");
+    assert_eq!(global.items.len(), 1);
+    let home = s.home(&keys[2].address(), None, 20).await.expect("home");
+    assert_eq!(home.items.len(), 1);
+    let again = nest_social::seed::seed_demo(&s, &keys, None)
+        .await
+        .expect("again");
+    assert_eq!(again, Default::default());
+}
