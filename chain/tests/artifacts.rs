@@ -30,7 +30,10 @@ fn committed_artifacts_are_exactly_what_the_sources_compile_to() {
 
     // The comparison is byte for byte: one changed byte in a copy is reported.
     let copy = tempfile::tempdir().expect("tmp");
-    for name in DEPLOYABLE_CONTRACTS {
+    for name in DEPLOYABLE_CONTRACTS
+        .into_iter()
+        .chain(TEST_CONTRACTS.map(|(name, _)| name))
+    {
         let file = format!("{name}.json");
         std::fs::copy(layout.artifacts_dir().join(&file), copy.path().join(&file)).expect("copy");
     }
