@@ -754,3 +754,110 @@ async fn the_dev_seed_brings_the_feeds_alive_once() {
         .expect("again");
     assert_eq!(again, Default::default());
 }
+
+#[tokio::test]
+async fn outbids_channels_and_trending() {
+    use nest_store::{Auction, AuctionStatus, Bid};
+    let s = service("outbid", vec![]).await;
+    let (first, second) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+    let auction = Auction {
+        id: "31337:0xaa:1".into(),
+        chain_id: 31337,
+        marketplace: Address::repeat_byte(0xaa),
+        auction_id: U256::from(1),
+        seller: Address::repeat_byte(3),
+        nft: Address::repeat_byte(5),
+        token_id: U256::from(2),
+        payment_token: Address::ZERO,
+        reserve_price: U256::from(1),
+        start_time: 0,
+        end_time: i64::MAX,
+        highest_bidder: Some(second.address()),
+        highest_bid: U256::from(20),
+        bid_count: 2,
+        status: AuctionStatus::Live,
+        winner: None,
+        created_block: 1,
+        updated_block: 3,
+    };
+    let store = s.store_handle();
+    store
+        .auctions()
+        .upsert(&auction, None)
+        .await
+        .expect("auction");
+    for (n, (bidder, amount)) in [(first.address(), 10u64), (second.address(), 20)]
+        .into_iter()
+        .enumerate()
+    {
+        let bid = Bid {
+            id: format!("bid{n}"),
+            chain_id: 31337,
+            auction: auction.id.clone(),
+            bidder,
+            amount: U256::from(amount),
+            block_number: 2 + n as i64,
+            log_index: 0,
+            tx_hash: B256::repeat_byte(n as u8),
+        };
+        store.auctions().record_bid(&bid, None).await.expect("bid");
+    }
+    s.ingest("bids", "bid0", now_ms()).await.expect("first bid");
+    s.ingest("bids", "bid1", now_ms())
+        .await
+        .expect("second bid");
+    let inbox = s
+        .notifications(&first.address(), None, 10)
+        .await
+        .expect("n");
+    assert_eq!(inbox.items.len(), 1);
+    assert_eq!(inbox.items[0].kind, "outbid");
+    assert_eq!(inbox.items[0].detail.as_deref(), Some("20"));
+    assert!(
+        s.notifications(&second.address(), None, 10)
+            .await
+            .expect("n")
+            .items
+            .is_empty()
+    );
+
+    // Channels, and trending by likes and replies.
+    let mut in_art = post(first.address(), "art talk");
+    if let Body::Post(p) = &mut in_art {
+        p.channel = "art".into();
+    }
+    let art = send(&s, &in_art, &first).await;
+    let quiet = send(&s, &post(second.address(), "quiet post"), &second).await;
+    let channel = s
+        .posts(
+            nest_store::PostFilter::Channel("art".into()),
+            None,
+            None,
+            10,
+        )
+        .await
+        .expect("channel");
+    assert_eq!(channel.items.len(), 1);
+    send(&s, &reply(second.address(), "nice", art), &second).await;
+    let like = Body::Like(Like {
+        account: second.address(),
+        timestamp: now(),
+        target: quiet,
+        active: true,
+    });
+    send(&s, &like, &second).await;
+    let trending = s.trending(now_ms(), 10).await.expect("trending");
+    let ids: Vec<String> = trending
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            FeedItem::Post { post } => Some(post.id.clone()),
+            FeedItem::Activity { .. } => None,
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        vec![format!("{art:#x}"), format!("{quiet:#x}")],
+        "a reply weighs two likes"
+    );
+}
