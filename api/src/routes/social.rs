@@ -303,6 +303,9 @@ async fn channel_feed(
     channel: String,
     p: FeedParams,
 ) -> Result<Response, ApiError> {
+    if channel.is_empty() {
+        return Err(ApiError::invalid_parameter("channel", "empty"));
+    }
     nest_social::content::parse_channel(&channel).map_err(ApiError::from)?;
     let tags = vec![format!("social-channel:{channel}")];
     post_feed(state, headers, uri, PostFilter::Channel(channel), p, tags).await
@@ -465,7 +468,16 @@ pub async fn handle(
     State(state): State<AppState>,
     ApiPath(handle): ApiPath<String>,
 ) -> Result<Json<ProfileView>, ApiError> {
-    nest_social::content::check_handle(&handle).map_err(ApiError::from)?;
+    let well_formed = (3..=20).contains(&handle.len())
+        && handle
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !well_formed {
+        return Err(ApiError::invalid_parameter(
+            "handle",
+            "3 to 20 characters of a-z, 0-9 and _",
+        ));
+    }
     let social = &state.inner.social;
     let account = social.by_handle(&handle).await?;
     Ok(Json(social.profile(&account).await?))
