@@ -240,11 +240,16 @@ impl SocialService {
             timestamp: body.timestamp() as i64,
             received_ms: now_ms,
         };
-        if !self.repo.insert_message(&stored).await? {
+        // Recording the account's first sight is idempotent, so it need not wait for the
+        // message insert (one round trip less per write).
+        let (inserted, ()) = futures_util::try_join!(
+            self.repo.insert_message(&stored),
+            self.repo.touch_profile(&account, now_ms)
+        )?;
+        if !inserted {
             accepted.duplicate = true;
             return Ok(accepted);
         }
-        self.repo.touch_profile(&account, now_ms).await?;
         match self.effects(&parsed, plan, signer, now_ms).await {
             Ok(touched) => {
                 accepted.touched = touched;
@@ -725,8 +730,10 @@ impl SocialService {
                 }
                 match parent.as_deref() {
                     None => {
-                        self.repo.add_to_profile(&account, "posts", 1).await?;
-                        self.fan_out(&post).await?;
+                        futures_util::try_join!(
+                            async { Ok(self.repo.add_to_profile(&account, "posts", 1).await?) },
+                            self.fan_out(&post)
+                        )?;
                     }
                     Some((parent, root)) => {
                         self.repo.add_to_post(&parent.id, "replies", 1).await?;
