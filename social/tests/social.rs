@@ -599,6 +599,43 @@ async fn home_feed_weaves_posts_wide_accounts_and_a_followed_sale() {
             .unread,
         0
     );
+    // Keyword mutes and mutes apply when reading.
+    let mute_word = Body::KeywordMute(nest_social::message::KeywordMute {
+        account: me.address(),
+        timestamp: now(),
+        keyword: "STAR".into(),
+        active: true,
+    });
+    send(&s, &mute_word, &me).await;
+    let home = s.home(&me.address(), None, 20).await.expect("home");
+    assert_eq!(home.items.len(), 2, "the star post is muted by keyword");
+    send(&s, &link(me.address(), "mute", friend.address(), true), &me).await;
+    let home = s.home(&me.address(), None, 20).await.expect("home");
+    assert!(
+        home.items.is_empty(),
+        "the friend's post and sale are muted"
+    );
+    send(
+        &s,
+        &link(me.address(), "mute", friend.address(), false),
+        &me,
+    )
+    .await;
+    let unmute_word = Body::KeywordMute(nest_social::message::KeywordMute {
+        account: me.address(),
+        timestamp: now(),
+        keyword: "star".into(),
+        active: false,
+    });
+    send(&s, &unmute_word, &me).await;
+    assert_eq!(
+        s.home(&me.address(), None, 20)
+            .await
+            .expect("home")
+            .items
+            .len(),
+        3
+    );
     // Unfollowing removes the friend's posts and activity.
     send(
         &s,
@@ -656,6 +693,16 @@ async fn moderators_take_down_and_ban_with_an_audit_log() {
         refused(&s, &post(user.address(), "again"), &user).await,
         "social.banned"
     );
+    let report = Body::Report(nest_social::message::Report {
+        account: moderator.address(),
+        timestamp: now(),
+        target: format!("{spam:#x}"),
+        reason: "spam again".into(),
+    });
+    send(&s, &report, &moderator).await;
+    let (reports, _) = s.reports(None, 10).await.expect("reports");
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].target, format!("{spam:#x}"));
     let (log, _) = s.moderation_log(None, 10).await.expect("log");
     assert_eq!(
         log.iter().map(|l| l.action.as_str()).collect::<Vec<_>>(),
