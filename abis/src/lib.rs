@@ -81,6 +81,17 @@ artifacts!(
     NestMarketplace,
 );
 
+/// Contracts compiled and checked in for tests only (never deployed by Nest), with their
+/// typed bindings: `ERC1271Wallet`, a contract wallet accepting its owner key's signatures.
+#[allow(missing_docs)]
+pub mod test_contracts {
+    alloy::sol!(
+        #[sol(rpc, all_derives)]
+        ERC1271Wallet,
+        "artifacts/ERC1271Wallet.json"
+    );
+}
+
 /// The parsed artifact called `name`.
 pub fn artifact(name: &str) -> Result<ContractArtifact, AbiError> {
     let json = artifact_json(name).ok_or_else(|| AbiError::Unknown(name.to_string()))?;

@@ -1,5 +1,6 @@
 //! Load test of the api on this machine with `wrk` (Debian package): a cached
-//! `GET /v1/listings` query and, in the same run, a static route (the framework's ceiling).
+//! `GET /v1/listings` query, a cached social home feed and, in the same run, a static route
+//! (the framework's ceiling).
 //! Prints requests/s, p50/p99 latency and the ratio. Targets: ratio >= 0.7, >= 20,000 req/s.
 //!
 //! `cargo bench -p nest-api --bench api` (scripts/setup first).
@@ -101,6 +102,12 @@ async fn main() {
     let state = AppState::new(config, store, tokens, None, None)
         .await
         .expect("state");
+    // A social home feed (demo content signed by three accounts).
+    let people: Vec<PrivateKeySigner> = (0..3).map(|_| PrivateKeySigner::random()).collect();
+    nest_social::seed::seed_demo(state.social(), &people, None)
+        .await
+        .expect("social seed");
+    let reader = people[2].address();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -113,12 +120,14 @@ async fn main() {
 
     let listings_url = format!("http://{addr}/v1/listings?status=active&sort=price_asc&limit=20");
     let ping_url = format!("http://{addr}/v1/ping");
-    // Warm the cache, then measure both routes in the same run.
-    let (l, p) = tokio::task::spawn_blocking(move || {
+    let home_url = format!("http://{addr}/v1/social/feeds/home?account={reader:#x}&limit=20");
+    // Warm the cache, then measure the routes in the same run.
+    let (l, p, h) = tokio::task::spawn_blocking(move || {
         let _ = wrk(&listings_url.replace("-d6s", "-d1s"));
         let ping = wrk(&ping_url);
         let listings = wrk(&listings_url);
-        (listings, ping)
+        let home = wrk(&home_url);
+        (listings, ping, home)
     })
     .await
     .expect("wrk");
@@ -126,6 +135,10 @@ async fn main() {
     println!(
         "  GET /v1/listings (cached) {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms",
         l.rps, l.p50_ms, l.p99_ms
+    );
+    println!(
+        "  GET /v1/social/feeds/home (cached) {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   (target >= 5,000 req/s)",
+        h.rps, h.p50_ms, h.p99_ms
     );
     println!(
         "  GET /v1/ping (static)     {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms",

@@ -110,6 +110,53 @@ pub fn router(state: AppState, extra: Option<Mounted>) -> Router {
         .route("/v1/votes", get(routes::governance::votes))
         .route("/v1/delegates", get(routes::governance::delegates))
         .route("/v1/delegates/{address}", get(routes::governance::delegate))
+        .route("/v1/social/domain", get(routes::social::domain))
+        .route("/v1/social/messages", post(routes::social::post_message))
+        .route("/v1/social/messages/{hash}", get(routes::social::message))
+        .route("/v1/social/feeds/global", get(routes::social::global))
+        .route("/v1/social/feeds/home", get(routes::social::home))
+        .route("/v1/social/feeds/channel", get(routes::social::channel))
+        .route("/v1/social/feeds/trending", get(routes::social::trending))
+        .route(
+            "/v1/social/accounts/{address}",
+            get(routes::social::profile),
+        )
+        .route(
+            "/v1/social/accounts/{address}/posts",
+            get(routes::social::account_posts),
+        )
+        .route(
+            "/v1/social/accounts/{address}/followers",
+            get(routes::social::followers),
+        )
+        .route(
+            "/v1/social/accounts/{address}/following",
+            get(routes::social::following),
+        )
+        .route("/v1/social/handles/{handle}", get(routes::social::handle))
+        .route("/v1/social/posts/{id}", get(routes::social::post))
+        .route("/v1/social/posts/{id}/thread", get(routes::social::thread))
+        .route(
+            "/v1/social/nfts/{contract}/{tokenId}/posts",
+            get(routes::social::nft_posts),
+        )
+        .route(
+            "/v1/social/proposals/{id}/posts",
+            get(routes::social::proposal_posts),
+        )
+        .route(
+            "/v1/social/notifications",
+            get(routes::social::notifications),
+        )
+        .route(
+            "/v1/social/notifications/read",
+            post(routes::social::mark_read),
+        )
+        .route(
+            "/v1/social/moderation/log",
+            get(routes::social::moderation_log),
+        )
+        .route("/v1/social/reports", get(routes::social::reports))
         .route("/v1/stream", get(routes::live::stream))
         .route("/v1/ping", get(routes::meta::ping))
         .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit));

@@ -5,7 +5,9 @@
 //! `nest_api_cache_hits_total{level}`, `nest_api_cache_misses_total`,
 //! `nest_api_cache_bypass_total`, `nest_api_ratelimit_local_fallback_total`,
 //! `nest_api_rate_limited_total`, `nest_api_timeouts_total`, `nest_sales_observed_total`,
-//! `nest_api_siwe_sign_ins_total`; the business and dependency gauges of [`crate::business`].
+//! `nest_api_siwe_sign_ins_total`; the business and dependency gauges of [`crate::business`];
+//! `nest_social_messages_total{type,duplicate}` (social messages accepted, replays apart),
+//! `nest_social_rate_limited_total{by}` (social writes refused by the ip or account limit).
 //! They are served by [`crate::admin_router`], on the admin listener.
 
 use axum::{

@@ -82,6 +82,13 @@ pub struct Unavailable(pub Problem);
         routes::portfolio::portfolio,
         routes::governance::proposals, routes::governance::proposal, routes::governance::votes,
         routes::governance::delegates, routes::governance::delegate,
+        routes::social::domain, routes::social::post_message, routes::social::message,
+        routes::social::global, routes::social::home, routes::social::channel, routes::social::trending,
+        routes::social::profile, routes::social::handle, routes::social::account_posts,
+        routes::social::followers, routes::social::following, routes::social::post, routes::social::thread,
+        routes::social::nft_posts, routes::social::proposal_posts,
+        routes::social::notifications, routes::social::mark_read,
+        routes::social::moderation_log, routes::social::reports,
         routes::live::stream,
         routes::meta::ping, routes::meta::healthz, routes::meta::readyz,
     ),
@@ -90,7 +97,7 @@ pub struct Unavailable(pub Problem);
         responses(BadRequest, Unauthorized, NotFound, NotModified, PayloadTooLarge, UnsupportedMediaType, TooManyRequests, InternalError, Unavailable),
     ),
     modifiers(&BearerAuth),
-    tags((name = "auth", description = "Sign-In with Ethereum sessions"), (name = "marketplace"), (name = "governance"), (name = "live"), (name = "operations"))
+    tags((name = "auth", description = "Sign-In with Ethereum sessions"), (name = "marketplace"), (name = "governance"), (name = "social", description = "Signed social messages (EIP-712), feeds woven with on-chain activity, notifications, moderation"), (name = "live"), (name = "operations"))
 )]
 struct ApiDoc;
 

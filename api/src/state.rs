@@ -5,10 +5,12 @@ use crate::{
     cache::ResponseCache,
     ratelimit::{RateLimiter, RateLimits},
 };
+use alloy::primitives::Address;
 use alloy::providers::DynProvider;
 use metrics_exporter_prometheus::PrometheusHandle;
 use nest_abis::NestAddresses;
 use nest_keys::TokenSigner;
+use nest_social::{SocialConfig, SocialService, WriteLimits};
 use nest_store::Store;
 use redis::aio::ConnectionManager;
 use std::{sync::Arc, time::Duration};
@@ -38,6 +40,10 @@ pub struct ApiConfig {
     pub public_max_age: u64,
     /// Longest time a handler may take before the request is answered 503 `request.timeout`.
     pub request_timeout: Duration,
+    /// Addresses allowed to moderate social content.
+    pub social_moderators: Vec<Address>,
+    /// Social write limits per minute.
+    pub social_limits: WriteLimits,
 }
 
 impl ApiConfig {
@@ -61,6 +67,8 @@ impl ApiConfig {
             cache_ttl: Duration::from_secs(300),
             public_max_age: 2,
             request_timeout: Duration::from_secs(15),
+            social_moderators: Vec::new(),
+            social_limits: WriteLimits::default(),
         }
     }
 }
@@ -84,6 +92,7 @@ pub(crate) struct Inner {
     pub(crate) metrics: PrometheusHandle,
     pub(crate) media: crate::media::MediaRenderer,
     pub(crate) token_info: crate::routes::activity::TokenInfoCache,
+    pub(crate) social: SocialService,
 }
 
 impl AppState {
@@ -108,6 +117,8 @@ impl AppState {
         cache.listen();
         let limiter = RateLimiter::new(config.rate_limits, redis.clone());
         let metrics = crate::metrics::handle();
+        let social = SocialService::new(store.clone(), social_config(&config), provider.clone());
+        weave_chain_into_social(&bus, &social);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -121,6 +132,7 @@ impl AppState {
                 metrics,
                 media: crate::media::MediaRenderer::default(),
                 token_info: Default::default(),
+                social,
             }),
         })
     }
@@ -139,4 +151,59 @@ impl AppState {
     pub fn config(&self) -> &ApiConfig {
         &self.inner.config
     }
+
+    /// The social service.
+    pub fn social(&self) -> &SocialService {
+        &self.inner.social
+    }
+}
+
+fn social_config(config: &ApiConfig) -> SocialConfig {
+    let mut social = SocialConfig::new(
+        config.chain_id,
+        &config.siwe_origin,
+        config.addresses.marketplace,
+        config.addresses.governor,
+        config.addresses.token,
+    );
+    social.moderators = config.social_moderators.clone();
+    social.limits = config.social_limits;
+    social
+}
+
+/// Chain notices the social layer turns into activity and notifications.
+const CHAIN_KINDS: [&str; 6] = ["sales", "listings", "bids", "offers", "votes", "proposals"];
+
+/// Feeds the indexer's change notices heard on `bus` to the social layer (activity of
+/// followed accounts, marketplace and DAO notifications) and announces what that changed.
+/// Every instance hears every notice; the social layer records each effect once.
+fn weave_chain_into_social(bus: &NoticeBus, social: &SocialService) {
+    let mut notices = bus.subscribe();
+    let (bus, social) = (bus.clone(), social.clone());
+    tokio::spawn(async move {
+        loop {
+            match notices.recv().await {
+                Ok(n) if CHAIN_KINDS.contains(&n.kind.as_str()) => {
+                    match social
+                        .ingest(&n.kind, &n.key, nest_social::service::now_ms())
+                        .await
+                    {
+                        Ok(touched) => {
+                            for (kind, key) in touched {
+                                bus.publish(crate::bus::Notice { kind, key }).await;
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, kind = %n.kind, key = %n.key, "social could not weave a chain notice")
+                        }
+                    }
+                }
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "social missed chain notices");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
 }

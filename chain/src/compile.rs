@@ -3,7 +3,7 @@
 
 use crate::{
     error::{ChainError, Result},
-    layout::{DEPLOYABLE_CONTRACTS, ProjectLayout},
+    layout::{DEPLOYABLE_CONTRACTS, ProjectLayout, TEST_CONTRACTS},
 };
 use foundry_compilers::{
     ProjectBuilder, ProjectPathsConfig,
@@ -71,7 +71,8 @@ impl ContractCompiler {
             .map_err(|e| ChainError::Compile(format!("unparsable solc version {version}: {e}")))
     }
 
-    /// Compiles `contracts/src` and returns one artifact per deployable contract.
+    /// Compiles `contracts/src` and returns one artifact per deployable contract, then one per
+    /// test-only contract ([`TEST_CONTRACTS`]).
     pub fn compile(&self) -> Result<Vec<ContractArtifact>> {
         let version = self.solc_version()?;
         let root = self.layout.contracts_dir();
@@ -117,10 +118,17 @@ impl ContractCompiler {
             .build(SolcCompiler::Specific(solc))
             .map_err(|e| ChainError::Compile(format!("project: {e}")))?;
 
-        let files: Vec<PathBuf> = DEPLOYABLE_CONTRACTS
+        // The deployable contracts, then the test-only ones (same settings, same checks).
+        let units: Vec<(&str, String)> = DEPLOYABLE_CONTRACTS
             .iter()
-            .map(|name| sources.join(format!("{name}.sol")))
+            .map(|name| (*name, format!("src/{name}.sol")))
+            .chain(
+                TEST_CONTRACTS
+                    .iter()
+                    .map(|(name, folder)| (*name, format!("{folder}/{name}.sol"))),
+            )
             .collect();
+        let files: Vec<PathBuf> = units.iter().map(|(_, source)| root.join(source)).collect();
         info!(solc = %version, files = files.len(), "compiling contracts");
         let output = project
             .compile_files(files)
@@ -131,9 +139,8 @@ impl ContractCompiler {
         let compiled = output.into_output();
 
         let compiler = solc_long_version(&self.layout)?;
-        let mut artifacts = Vec::with_capacity(DEPLOYABLE_CONTRACTS.len());
-        for name in DEPLOYABLE_CONTRACTS {
-            let source_name = format!("src/{name}.sol");
+        let mut artifacts = Vec::with_capacity(units.len());
+        for (name, source_name) in units {
             let (path, contract) = compiled
                 .contracts_with_files_iter()
                 .find(|(path, contract_name, _)| {

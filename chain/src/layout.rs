@@ -14,6 +14,10 @@ pub const DEPLOYABLE_CONTRACTS: [&str; 6] = [
     "NestMarketplace",
 ];
 
+/// Contracts compiled and checked in for tests only, never deployed by Nest: (name, folder
+/// under `contracts/`).
+pub const TEST_CONTRACTS: [(&str, &str); 1] = [("ERC1271Wallet", "test/mocks")];
+
 /// Paths of one checkout of the Nest repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectLayout {

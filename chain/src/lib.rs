@@ -13,6 +13,6 @@ pub use anvil::{AnvilNode, AnvilOptions};
 pub use compile::ContractCompiler;
 pub use deploy::{DeployReport, Deployer, DeploymentConfig};
 pub use error::{ChainError, Result};
-pub use layout::{DEPLOYABLE_CONTRACTS, ProjectLayout};
+pub use layout::{DEPLOYABLE_CONTRACTS, ProjectLayout, TEST_CONTRACTS};
 pub use manifest::{DeployedContract, DeploymentManifest, NestAddresses};
 pub use provider::{DeployerKey, http_provider};

@@ -3,7 +3,9 @@
 
 mod common;
 
-use nest_chain::{ContractCompiler, DEPLOYABLE_CONTRACTS, compile::stale_artifacts};
+use nest_chain::{
+    ContractCompiler, DEPLOYABLE_CONTRACTS, TEST_CONTRACTS, compile::stale_artifacts,
+};
 
 #[test]
 fn committed_artifacts_are_exactly_what_the_sources_compile_to() {
@@ -15,7 +17,10 @@ fn committed_artifacts_are_exactly_what_the_sources_compile_to() {
             .iter()
             .map(|a| a.contract_name.as_str())
             .collect::<Vec<_>>(),
-        DEPLOYABLE_CONTRACTS.to_vec()
+        DEPLOYABLE_CONTRACTS
+            .into_iter()
+            .chain(TEST_CONTRACTS.map(|(name, _)| name))
+            .collect::<Vec<_>>()
     );
     let stale = stale_artifacts(&layout.artifacts_dir(), &artifacts).expect("compare");
     assert!(
@@ -25,7 +30,10 @@ fn committed_artifacts_are_exactly_what_the_sources_compile_to() {
 
     // The comparison is byte for byte: one changed byte in a copy is reported.
     let copy = tempfile::tempdir().expect("tmp");
-    for name in DEPLOYABLE_CONTRACTS {
+    for name in DEPLOYABLE_CONTRACTS
+        .into_iter()
+        .chain(TEST_CONTRACTS.map(|(name, _)| name))
+    {
         let file = format!("{name}.json");
         std::fs::copy(layout.artifacts_dir().join(&file), copy.path().join(&file)).expect("copy");
     }

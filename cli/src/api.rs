@@ -31,6 +31,9 @@ pub(crate) struct ApiArgs {
     /// `nest relayer`'s).
     #[arg(long, env = "NEST_RELAYER_MAX_FEE_GWEI", default_value_t = 500)]
     relay_max_fee_gwei: u64,
+    /// Addresses allowed to take social posts down and ban accounts (comma-separated).
+    #[arg(long, env = "NEST_SOCIAL_MODERATORS", value_delimiter = ',')]
+    social_moderators: Vec<Address>,
     #[command(flatten)]
     rpc: RpcArgs,
     #[command(flatten)]
@@ -108,8 +111,10 @@ pub(crate) async fn run(args: ApiArgs) -> eyre::Result<()> {
         info!(accounts = ?args.relay_accounts, "serving the relay intake");
         Some(relay_mount(intake))
     };
+    let mut config = ApiConfig::new(env.chain_id, env.addresses, &args.origin);
+    config.social_moderators = args.social_moderators.clone();
     let state = AppState::new(
-        ApiConfig::new(env.chain_id, env.addresses, &args.origin),
+        config,
         env.store,
         args.backends.sessions.tokens().await?,
         args.backends.redis.redis_url.as_deref(),

@@ -161,7 +161,7 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
             alloy::hex::encode(key.to_bytes())
         );
     }
-    if let Some(seed) = seeded {
+    if let Some(seed) = &seeded {
         println!(
             "  demo data: NFTs {:?}, listing #{}, auction #{} (one bid), offer #{}, proposal {} in voting",
             seed.minted
@@ -207,6 +207,14 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
         Some(http_provider(&url, None)?),
     )
     .await?;
+    if let Some(seed) = &seeded {
+        let nft = seed.minted.first().map(|token| (addresses.nft, *token));
+        let social = nest_social::seed::seed_demo(api_state.social(), &keys, nft).await?;
+        println!(
+            "  social         {} profiles, {} posts and comments, {} likes (feed at /v1/social/feeds/global)",
+            social.profiles, social.posts, social.likes
+        );
+    }
     crate::indexer::carry_notices(&indexer, api_state.bus().clone());
     // The relayer: anvil's last dev account pays for gasless requests; its intake is served by
     // the api (same origin for the frontend).

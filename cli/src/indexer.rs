@@ -91,9 +91,9 @@ pub(crate) async fn run(args: IndexerArgs) -> eyre::Result<()> {
                 .with_notices(indexer.notice_sender());
             let stopped = tasks.stopped();
             tasks.spawn("metadata", async move {
-        resolver.run(stopped).await;
-        Ok::<(), std::convert::Infallible>(())
-    });
+                resolver.run(stopped).await;
+                Ok::<(), std::convert::Infallible>(())
+            });
             let stopped = tasks.stopped();
             tasks.spawn("indexer", async move { indexer.run(stopped).await });
             tasks.wait().await?;

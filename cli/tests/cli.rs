@@ -6,8 +6,8 @@ mod common;
 use common::{deployed_by_the_binary, listening, nest, root};
 use nest_testkit::{ChildProcess, TestStore, free_port};
 use std::{
-    net::TcpStream,
     io::{BufRead, BufReader},
+    net::TcpStream,
     process::{Command, Stdio},
     sync::mpsc,
     time::{Duration, Instant},
@@ -592,6 +592,8 @@ fn monitor_once_scores_series_read_from_prometheus() {
     );
     assert!(report(&clean.name)["alarm"].is_null(), "{reports}");
     assert!(report(&clean.name)["score"].as_f64().expect("score").abs() < 5.0);
+}
+
 /// The variables `nest <command> --help` must list (each as `[env: NAME...]`).
 const SIGNER_VARIABLES: [&str; 14] = [
     "NEST_SIGNER",

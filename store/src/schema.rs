@@ -9,7 +9,7 @@ use bson::{Document, doc};
 use tracing::info;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Collection holding the schema version document.
 pub const META_COLLECTION: &str = "_nest_meta";
@@ -33,6 +33,10 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 2,
         description: "drop chain_events.chain_tx_log, a unique index restating _id",
+    },
+    Migration {
+        version: 3,
+        description: "social collections (messages, posts, links, timelines, notifications, moderation) and their indexes",
     },
 ];
 
@@ -105,7 +109,8 @@ async fn apply(store: &Store, version: u32) -> Result<()> {
             }
             Ok(())
         }
-        // Version 1 is the initial layout: no data to transform.
+        // Version 1 is the initial layout, version 3 adds collections (created with their
+        // indexes): no data to transform.
         _ => Ok(()),
     }
 }
@@ -157,5 +162,6 @@ pub async fn ensure_indexes(store: &Store) -> Result<()> {
     store.dead_letters().ensure_indexes().await?;
     store.undo().ensure_indexes().await?;
     store.contract_state().ensure_indexes().await?;
+    store.social().ensure_indexes().await?;
     Ok(())
 }

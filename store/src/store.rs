@@ -9,7 +9,7 @@ use crate::{
         CheckpointRepository, ContractStateRepository, DeadLetterRepository, DelegateRepository,
         ListingRepository, MetadataRepository, NftRepository, OfferRepository, ProposalRepository,
         RelayJobRepository, RelaySignerRepository, SaleRepository, SessionRepository,
-        UndoRepository, UserRepository, VoteRepository,
+        SocialRepository, UndoRepository, UserRepository, VoteRepository,
     },
     schema,
 };
@@ -260,6 +260,10 @@ impl Store {
     /// Sign-in nonces and sessions.
     pub fn sessions(&self) -> SessionRepository {
         SessionRepository::new(&self.db)
+    }
+    /// The social layer (messages, posts, links, timelines, notifications, moderation).
+    pub fn social(&self) -> SocialRepository {
+        SocialRepository::new(&self.db)
     }
 }
 

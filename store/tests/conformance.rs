@@ -1278,10 +1278,21 @@ async fn schema_versions_migrate_forward_and_a_newer_schema_refuses_to_start() {
         .expect("back to version 1");
     let migrated = Store::connect(config.clone())
         .await
-        .expect("migrates 1 -> 2");
+        .expect("migrates 1 -> 2 -> 3");
     assert_eq!(
         schema::current_version(&migrated).await.expect("version"),
-        2
+        SCHEMA_VERSION
+    );
+    // Version 3 adds the social collections with their indexes.
+    let social_indexes = migrated
+        .database()
+        .collection::<bson::Document>("social_timelines")
+        .list_index_names()
+        .await
+        .expect("social indexes");
+    assert!(
+        social_indexes.contains(&"page".to_string()),
+        "{social_indexes:?}"
     );
     let names = events.list_index_names().await.expect("indexes");
     assert!(!names.contains(&"chain_tx_log".to_string()), "{names:?}");

@@ -16,14 +16,17 @@ use tokio_stream_shim::BroadcastStream;
 #[serde(deny_unknown_fields)]
 pub struct StreamParams {
     /// Comma-separated `kind:id` pairs (`listings:1,auctions:2,proposals:123`) or bare kinds
-    /// (`sales`) to follow a whole collection.
+    /// (`sales`) to follow a whole collection. Social: `social-posts` (a new or changed post,
+    /// id = post id) and `notifications:<address>` (that account's inbox changed).
     #[param(
-        pattern = "^((listings|auctions|offers|proposals)(:[0-9]{1,78})?|sales|votes|nfts|delegates)(,((listings|auctions|offers|proposals)(:[0-9]{1,78})?|sales|votes|nfts|delegates)){0,49}$"
+        pattern = "^((listings|auctions|offers|proposals)(:[0-9]{1,78})?|notifications:0x[0-9a-fA-F]{40}|sales|votes|nfts|delegates|activity|nft_metadata|social-posts)(,((listings|auctions|offers|proposals)(:[0-9]{1,78})?|notifications:0x[0-9a-fA-F]{40}|sales|votes|nfts|delegates|activity|nft_metadata|social-posts)){0,49}$"
     )]
     pub topics: String,
 }
 
-const KINDS: [&str; 10] = [
+const KINDS: [&str; 12] = [
+    "notifications",
+    "social-posts",
     "listings",
     "auctions",
     "offers",
@@ -67,6 +70,10 @@ pub async fn stream(
         match id {
             None => {
                 kinds.insert(kind.to_string());
+            }
+            Some(id) if kind == "notifications" => {
+                let account = crate::extract::parse_address("topics", id)?;
+                keys.insert((kind.to_string(), nest_store::codec::address_key(&account)));
             }
             Some(id) => {
                 let n = crate::extract::parse_u256("topics", id)?;

@@ -8,6 +8,7 @@ pub mod market;
 pub mod meta;
 pub mod nft_data;
 pub mod portfolio;
+pub mod social;
 
 use crate::{error::ApiError, state::AppState};
 use axum::{

@@ -86,11 +86,21 @@ pub async fn bare_api(
     extra: Option<Mounted>,
 ) -> Api {
     let store = TestStore::fresh(label).await;
+    bare_api_on(store, configure, None, extra).await
+}
+
+/// [`bare_api`] over `store`, sharing its cache, limits and notices through `redis`.
+pub async fn bare_api_on(
+    store: Store,
+    configure: impl FnOnce(&mut ApiConfig),
+    redis: Option<&str>,
+    extra: Option<Mounted>,
+) -> Api {
     let addresses = nest_testkit::placeholder_addresses();
     let mut config = ApiConfig::new(nest_testkit::CHAIN_ID, addresses, ORIGIN);
     configure(&mut config);
     let tokens = TokenSigner::new(NestSigner::from_local(PrivateKeySigner::random()));
-    let state = AppState::new(config, store, tokens, None, None)
+    let state = AppState::new(config, store, tokens, redis, None)
         .await
         .expect("state");
     TestApi::serve(state, extra).await

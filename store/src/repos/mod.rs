@@ -16,6 +16,7 @@ mod offers;
 mod relay_jobs;
 mod relay_signers;
 mod sales;
+mod social;
 mod sync;
 mod users;
 
@@ -43,6 +44,11 @@ pub use relay_jobs::{
 };
 pub use relay_signers::{RelaySignerRepository, SignerLease};
 pub use sales::{Sale, SaleKind, SaleRepository};
+pub use social::{
+    ActivityItem, AppKey, LinkKind, ModerationAction, PostEdit, PostFilter, PostRevision,
+    SocialMention, SocialMessage, SocialNotification, SocialPost, SocialProfile, SocialReport,
+    SocialRepository, TimelineEntry,
+};
 pub use sync::{BlockHeader, BlockRepository, Checkpoint, CheckpointRepository};
 pub use users::{Session, SessionRepository, SiweNonce, User, UserRepository};
 
