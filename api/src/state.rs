@@ -38,6 +38,8 @@ pub struct ApiConfig {
     pub public_max_age: u64,
     /// Longest time a handler may take before the request is answered 503 `request.timeout`.
     pub request_timeout: Duration,
+    /// The dApp served on this origin (paths outside the api), when built.
+    pub web: Option<crate::web::WebApp>,
 }
 
 impl ApiConfig {
@@ -61,6 +63,7 @@ impl ApiConfig {
             cache_ttl: Duration::from_secs(300),
             public_max_age: 2,
             request_timeout: Duration::from_secs(15),
+            web: None,
         }
     }
 }

@@ -42,6 +42,12 @@ pub(crate) struct ApiArgs {
     /// `nest relayer`'s).
     #[arg(long, env = "NEST_RELAYER_MAX_FEE_GWEI", default_value_t = 500)]
     relay_max_fee_gwei: u64,
+    /// The built dApp (`web/dist`) to serve on this origin; not served when absent.
+    #[arg(long, env = "NEST_WEB_DIR")]
+    web_dir: Option<PathBuf>,
+    /// A JSON-RPC URL the dApp offers wallets for this chain (`wallet_addEthereumChain`).
+    #[arg(long, env = "NEST_PUBLIC_RPC_URL")]
+    public_rpc_url: Option<String>,
 }
 
 /// The key that signs session tokens: `NEST_SESSION_KEY` (hex); else the service signer
@@ -70,6 +76,16 @@ async fn session_signer(get: impl Fn(&str) -> Option<String>) -> eyre::Result<Ne
     Ok(NestSigner::from_local(
         alloy::signers::local::PrivateKeySigner::random(),
     ))
+}
+
+/// Loads the built dApp in `dir` for `config`'s deployment (`rpc_url`: offered to wallets).
+pub(crate) fn web_app(
+    dir: &std::path::Path,
+    config: &ApiConfig,
+    rpc_url: Option<String>,
+) -> eyre::Result<nest_api::web::WebApp> {
+    let page = nest_api::web::PageConfig::new(config.chain_id, &config.addresses, rpc_url);
+    Ok(nest_api::web::WebApp::load(dir, &page)?)
 }
 
 /// The addresses of a manifest, for the api.
@@ -105,8 +121,13 @@ pub(crate) async fn run(args: ApiArgs) -> eyre::Result<()> {
         info!(accounts = ?args.relay_accounts, "serving the relay intake");
         Some(relay_mount(intake))
     };
+    let mut config = api_config(&manifest, &args.origin)?;
+    if let Some(dir) = &args.web_dir {
+        config.web = Some(web_app(dir, &config, args.public_rpc_url.clone())?);
+        info!(dir = %dir.display(), "serving the dApp");
+    }
     let state = AppState::new(
-        api_config(&manifest, &args.origin)?,
+        config,
         store,
         session_tokens().await?,
         args.redis_url.as_deref(),
