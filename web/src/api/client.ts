@@ -50,6 +50,8 @@ async function request<T>(method: string, path: string, body?: unknown, auth = f
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, {
     method,
+    // Revalidate (ETag → 304) rather than reuse a copy a live notice has just made stale.
+    cache: method === "GET" ? "no-cache" : undefined,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });

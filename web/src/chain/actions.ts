@@ -4,7 +4,7 @@ import type { Address } from "viem";
 import { config, ETH } from "../lib/config";
 import { endpoints } from "../api/endpoints";
 import { erc20Abi, governorAbi, marketplaceAbi, nftAbi, tokenAbi } from "./abis";
-import { relayCall, relaySigned, sendTx, walletClient } from "./tx";
+import { chainNow, relayCall, relaySigned, sendTx, walletClient } from "./tx";
 import { ballotTypes, delegateBody, delegationTypes, domain, voteBody } from "./relay";
 import type { Listing } from "../api/types";
 
@@ -72,7 +72,7 @@ export async function listGasless(
     const ok = await relayCall(labels.approve, nft, nftAbi, "setApprovalForAll", [market(), true], labels.rejected, undefined, 120_000n);
     if (!ok) return false;
   }
-  const expiresAt = BigInt(Math.floor(Date.now() / 1000) + 30 * 86_400);
+  const expiresAt = BigInt((await chainNow()) + 30 * 86_400);
   return relayCall(
     labels.main,
     market(),
@@ -112,7 +112,7 @@ export async function acceptOfferGasless(offerId: string, nft: Address, labels: 
 export async function makeOffer(nft: Address, tokenId: string, amount: bigint, labels: Labels): Promise<boolean> {
   const token = config.contracts.token;
   if (!(await ensureAllowance(token, amount, labels))) return false;
-  const expiresAt = BigInt(Math.floor(Date.now() / 1000) + 7 * 86_400);
+  const expiresAt = BigInt((await chainNow()) + 7 * 86_400);
   return sendTx(labels.main, { address: market(), abi: marketplaceAbi, functionName: "makeOffer", args: [nft, BigInt(tokenId), token, amount, expiresAt] }, labels.rejected);
 }
 
@@ -171,7 +171,7 @@ export function delegateGasless(delegatee: Address, labels: Labels): Promise<boo
       const from = client.account.address;
       const token = config.contracts.token;
       const nonce = await client.readContract({ address: token, abi: tokenAbi, functionName: "nonces", args: [from] });
-      const expiry = BigInt(Math.floor(Date.now() / 1000) + 3600);
+      const expiry = BigInt((await chainNow()) + 3600);
       const signature = await client.signTypedData({
         account: client.account,
         domain: domain("Nest", config.chainId, token),

@@ -16,6 +16,13 @@ export async function walletClient() {
   return client.extend(walletActions).extend(publicActions);
 }
 
+/** The chain's clock: the later of the wall clock and the latest block (a dev chain may be ahead). */
+export async function chainNow(): Promise<number> {
+  const client = await walletClient();
+  const block = await client.getBlock();
+  return Math.max(Math.floor(Date.now() / 1000), Number(block.timestamp));
+}
+
 async function waitIndexed(indexed: (() => Promise<boolean>) | undefined, timeoutMs = 30_000): Promise<void> {
   if (!indexed) return;
   const until = Date.now() + timeoutMs;
@@ -83,7 +90,7 @@ export async function relayCall(
       args: [from],
     });
     const data = encodeFunctionData({ abi, functionName, args } as never) as Hex;
-    const message = forwardMessage(from, to, data, nonce, gas);
+    const message = forwardMessage(from, to, data, nonce, gas, await chainNow());
     const signature = await client.signTypedData({
       account: client.account,
       domain: domain("NestForwarder", config.chainId, config.contracts.forwarder),

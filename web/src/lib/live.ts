@@ -16,7 +16,13 @@ export function useLive(topics: string | null, invalidate: QueryKey[], onNotice?
       } catch {
         /* a notice without a body still invalidates */
       }
-      for (const k of JSON.parse(key) as QueryKey[]) void client.invalidateQueries({ queryKey: k });
+      const refresh = () => {
+        for (const k of JSON.parse(key) as QueryKey[]) void client.invalidateQueries({ queryKey: k });
+      };
+      refresh();
+      // Once more shortly after: the notice may reach this page before the api's own cache drops
+      // the entry.
+      setTimeout(refresh, 1000);
       onNotice?.(e.type, id);
     };
     const kinds = new Set(topics.split(",").map((t) => t.split(":")[0]));
