@@ -28,7 +28,7 @@ before(async () => {
   pages = [
     ["market", "/", "listing-card"],
     ["nft", `/nft/${nft.nft ?? nft.contract}/${nft.tokenId}`, "owner"],
-    ["auction", auctions.items[0] ? `/auction/${auctions.items[0].id}` : null, "highest"],
+    ["auction", `/auction/${auctions.items[0]?.id ?? 1}`, "highest"],
     ["portfolio", "/portfolio", "owned"],
     ["dao", "/dao", "proposals"],
     ["proposal", proposals.items[0] ? `/dao/${proposals.items[0].id}` : null, "proposal-state"],
@@ -122,7 +122,9 @@ test("Lighthouse (mobile): marketplace and NFT page scores", { timeout: 240_000 
     }
     assert.deepEqual(failures, []);
   } finally {
+    const exited = new Promise((resolve) => chrome.once("exit", resolve));
     chrome.kill("SIGTERM");
-    rmSync(profile, { recursive: true, force: true });
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 });

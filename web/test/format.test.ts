@@ -68,3 +68,20 @@ describe("state helpers", () => {
     expect(describeAction("0x1", "mystery(uint256)", ["Uint(1, 256)"]).key).toBe("dao.action.call");
   });
 });
+
+import { artBucket, parseTokenUri } from "../src/lib/metadata";
+
+describe("token metadata in data: URIs", () => {
+  it("reads name, description and traits from utf8 and base64 JSON, and nothing else", () => {
+    const utf8 = 'data:application/json;utf8,{"name":"Nest Demo #1","description":"A demo","attributes":[{"trait_type":"hue","value":57}]}';
+    expect(parseTokenUri(utf8)).toEqual({ name: "Nest Demo #1", description: "A demo", attributes: [{ trait: "hue", value: "57" }] });
+    const b64 = `data:application/json;base64,${btoa('{"name":"<b>x</b>"}')}`;
+    expect(parseTokenUri(b64)?.name).toBe("<b>x</b>"); // kept as text, rendered as text
+    expect(parseTokenUri("ipfs://Qm")).toBeNull();
+    expect(parseTokenUri("data:application/json;utf8,{broken")).toBeNull();
+  });
+  it("spreads placeholder colours", () => {
+    const buckets = new Set(["1", "2", "3", "4", "5", "6"].map((id) => artBucket("0xDC64", id)));
+    expect(buckets.size).toBeGreaterThan(3);
+  });
+});

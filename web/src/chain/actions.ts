@@ -185,6 +185,11 @@ export function delegateGasless(delegatee: Address, labels: Labels): Promise<boo
   );
 }
 
+/** How far the chain's clock runs ahead of this computer's (a dev chain may have been moved on). */
+export async function chainClockOffset(): Promise<number> {
+  return (await chainNow()) - Date.now() / 1000;
+}
+
 export async function votingPower(): Promise<{ votes: bigint; delegate: Address }> {
   const client = await walletClient();
   const me = client.account.address;

@@ -4,6 +4,14 @@ import { formatNumber, formatPercent } from "../lib/format";
 
 const whole = (wei: string) => Number(BigInt(wei) / 10n ** 18n);
 
+function Bar({ value, className, label }: { value: number; className: string; label: string }) {
+  return (
+    <div className={`bar ${className}`} role="meter" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(value)} aria-label={label}>
+      <span style={{ width: `${Math.max(0, Math.min(100, value))}%` }} />
+    </div>
+  );
+}
+
 /** For / against / abstain shares, and the quorum progress. */
 export function VoteBars({ p }: { p: Proposal }) {
   const { t, i18n } = useTranslation();
@@ -21,7 +29,7 @@ export function VoteBars({ p }: { p: Proposal }) {
         return (
           <div key={name} className="bar-row">
             <span className="bar-label">{t(`dao.support.${name}`)}</span>
-            <meter className={`bar ${name}`} min={0} max={1} value={share} aria-label={t(`dao.support.${name}`)} />
+            <Bar value={share * 100} className={name} label={t(`dao.support.${name}`)} />
             <span className="bar-value">
               {formatNumber(value, i18n.language, true)} ({formatPercent(share, i18n.language)})
             </span>
@@ -30,7 +38,7 @@ export function VoteBars({ p }: { p: Proposal }) {
       })}
       <div className="bar-row">
         <span className="bar-label">{t("dao.quorum")}</span>
-        <meter className="bar quorum" min={0} max={100} value={quorum} aria-label={t("dao.quorum")} />
+        <Bar value={quorum} className="quorum" label={t("dao.quorum")} />
         <span className="bar-value">{formatPercent(p.quorumProgressPercent / 100, i18n.language)}</span>
       </div>
     </div>

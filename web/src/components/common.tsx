@@ -3,14 +3,13 @@ import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { formatAmount, formatCountdown, shortAddress } from "../lib/format";
 import { ApiError } from "../api/client";
+import { artBucket } from "../lib/metadata";
 
 /** Placeholder art until the metadata service serves images: colours derived from the token. */
 export function NftArt({ contract, tokenId, size = "card" }: { contract: string; tokenId: string; size?: "card" | "large" }) {
-  let h = 0;
-  for (const c of contract.toLowerCase() + ":" + tokenId) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  const hue = h % 360;
+  const bucket = artBucket(contract, tokenId);
   return (
-    <div className={`art art-${size} hue-${Math.floor(hue / 30)}`} aria-hidden="true">
+    <div className={`art art-${size} hue-${bucket}`} aria-hidden="true">
       <span>#{tokenId}</span>
     </div>
   );
@@ -57,10 +56,11 @@ export function useNow(intervalMs = 1000): number {
   return now;
 }
 
-export function Countdown({ end }: { end: number }) {
+/** Time left until `end` (chain seconds); `offset`: how far the chain's clock runs ahead. */
+export function Countdown({ end, offset = 0 }: { end: number; offset?: number }) {
   const { t } = useTranslation();
   const now = useNow();
-  const left = end - now / 1000;
+  const left = end - now / 1000 - offset;
   if (left <= 0) return <span>{t("auction.ended")}</span>;
   return (
     <span className="countdown" data-testid="countdown">

@@ -32,6 +32,12 @@ export default function AuctionPage({ id }: { id: string }) {
     queryFn: () => actions.pendingRefund(q.data!.paymentToken as Address),
     enabled: connected && !wrongNetwork && !!q.data,
   });
+  const offset = useQuery({
+    queryKey: ["chain-offset"],
+    queryFn: actions.chainClockOffset,
+    enabled: connected && !wrongNetwork,
+    staleTime: 30_000,
+  });
   const { busy, run } = useAction(() => {
     void client.invalidateQueries({ queryKey: keys.auction(id) });
     void refund.refetch();
@@ -80,7 +86,7 @@ export default function AuctionPage({ id }: { id: string }) {
           </dd>
           <dt>{t("auction.endsIn")}</dt>
           <dd>
-            <Countdown end={a.endTime} /> {extended && <span className="badge s-extended" data-testid="extended">{t("auction.extended")}</span>}
+            <Countdown end={a.endTime} offset={offset.data ?? 0} /> {extended && <span className="badge s-extended" data-testid="extended">{t("auction.extended")}</span>}
           </dd>
           <dt>{t("auction.highest")}</dt>
           <dd data-testid="highest">

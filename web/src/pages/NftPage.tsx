@@ -13,6 +13,7 @@ import { config, ETH } from "../lib/config";
 import { formatPercent, parseAmount } from "../lib/format";
 import { useLive } from "../lib/live";
 import type { Listing } from "../api/types";
+import { parseTokenUri } from "../lib/metadata";
 
 const same = (a?: string, b?: string) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
 
@@ -30,11 +31,26 @@ export default function NftPage({ contract, tokenId }: { contract: string; token
   if (nft.isPending) return <Loading />;
   if (nft.error) return <ErrorNote error={nft.error} />;
   const n = nft.data;
+  const meta = parseTokenUri(n.tokenUri);
   return (
     <article className="detail">
       <NftArt contract={n.contract} tokenId={n.tokenId} size="large" />
       <div className="stack">
-        <h1>{t("nft.name", { id: n.tokenId })}</h1>
+        <h1>{meta?.name || t("nft.name", { id: n.tokenId })}</h1>
+        {meta?.description && <p className="muted">{meta.description}</p>}
+        {meta && meta.attributes.length > 0 && (
+          <section aria-labelledby="traits-h">
+            <h2 id="traits-h">{t("nft.traits")}</h2>
+            <ul className="plain traits">
+              {meta.attributes.map((a) => (
+                <li key={a.trait + a.value}>
+                  <span>{a.trait}</span>
+                  {a.value}
+                </li>
+              ))}
+            </ul>
+          </section>
+        )}
         <dl className="facts">
           <dt>{t("nft.owner")}</dt>
           <dd data-testid="owner">
