@@ -68,6 +68,7 @@ pub fn router(state: AppState, extra: Option<Mounted>) -> Router {
         .route("/v1/auth/verify", post(auth::verify))
         .route("/v1/auth/refresh", post(auth::refresh))
         .route("/v1/auth/logout", post(auth::logout))
+        .route("/v1/auth/logout-all", post(auth::logout_all))
         .route("/v1/me", get(auth::me))
         .route("/v1/listings", get(routes::market::listings))
         .route("/v1/listings/{id}", get(routes::market::listing))

@@ -22,7 +22,7 @@ async function shot(page, name) {
   await page.screenshot({ path: `${stack.shots}/${name}.png`, fullPage: true });
 }
 
-test("sign in with SIWE, stay signed in across a reload, sign out (360 and 1280 px)", { timeout: 90_000 }, async () => {
+test("sign in with SIWE, stay signed in across a reload, sign out; at 1280 px everywhere (360 and 1280 px)", { timeout: 90_000 }, async () => {
   for (const width of [360, 1280]) {
     const { context, page, problems, wallet } = await openApp(stack, { key: KEYS[4], width });
     await page.goto(stack.origin + "/");
@@ -35,8 +35,25 @@ test("sign in with SIWE, stay signed in across a reload, sign out (360 and 1280 
     await page.reload();
     await page.getByTestId("sign-out").waitFor();
     await shot(page, `signed-in-${width}`);
-    await page.getByTestId("sign-out").click();
-    await page.getByTestId("connect").waitFor();
+    let other = null;
+    if (width === 1280) {
+      // A second device of the same wallet; signing out everywhere ends its session too.
+      other = await openApp(stack, { key: KEYS[4], width });
+      await other.page.goto(stack.origin + "/");
+      await connectAndSignIn(other.page);
+      await page.goto(stack.origin + "/settings");
+      await page.getByTestId("sign-out-everywhere").click();
+      await page.getByTestId("sign-in").waitFor();
+    } else {
+      await page.getByTestId("sign-out").click();
+      await page.getByTestId("connect").waitFor();
+    }
+    if (other) {
+      const otherToken = await other.page.evaluate(() => JSON.parse(localStorage.getItem("nest.session")).token);
+      const gone = await fetch(`${stack.origin}/v1/me`, { headers: { Authorization: `Bearer ${otherToken}` } });
+      assert.equal(gone.status, 401, "the other device's session ended too");
+      await other.context.close();
+    }
     const after = await fetch(`${stack.origin}/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
     assert.equal(after.status, 401, "the server ended the session");
     assert.deepEqual(problems, []);

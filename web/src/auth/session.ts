@@ -102,6 +102,14 @@ export async function signOut(): Promise<void> {
   }
 }
 
+/** Ends every session of this wallet on every device (the api revokes them all). */
+export async function signOutEverywhere(): Promise<void> {
+  const had = current;
+  if (!had) return;
+  await fetch("/v1/auth/logout-all", { method: "POST", headers: { Authorization: `Bearer ${had.token}` } });
+  set(null);
+}
+
 if (typeof window !== "undefined") {
   schedule();
   // Another tab signed in or out.

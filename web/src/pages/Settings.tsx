@@ -1,7 +1,7 @@
 import { useTranslation } from "react-i18next";
 import { LanguageSelect, ThemeToggle } from "../App";
 import { useSession } from "../auth/useSession";
-import { signOut } from "../auth/session";
+import { signOut, signOutEverywhere } from "../auth/session";
 import { formatDate } from "../lib/format";
 import { Addr } from "../components/common";
 
@@ -27,9 +27,14 @@ export default function Settings() {
               {t("settings.signedInAs")} <Addr value={session.address} />
             </p>
             <p className="small muted">{t("settings.expires", { when: formatDate(session.expiresAt, i18n.language) })}</p>
-            <button type="button" className="btn danger" onClick={() => void signOut()}>
-              {t("settings.signOutAll")}
-            </button>
+            <div className="row wrap">
+              <button type="button" className="btn" onClick={() => void signOut()}>
+                {t("settings.signOutHere")}
+              </button>
+              <button type="button" className="btn danger" onClick={() => void signOutEverywhere()} data-testid="sign-out-everywhere">
+                {t("settings.signOutEverywhere")}
+              </button>
+            </div>
           </>
         ) : (
           <p className="muted">{t("settings.notSignedIn")}</p>
