@@ -216,3 +216,36 @@ test("theme and language are remembered, with no flash of the other theme (360 a
     await context.close();
   }
 });
+
+test("keyboard only: skip link, wallet dialog, sign in, with a visible focus ring (360 px)", { timeout: 60_000 }, async () => {
+  const { context, page, problems } = await openApp(stack, { key: KEYS[3], width: 360 });
+  await page.goto(stack.origin + "/");
+  await page.getByTestId("listings").waitFor({ state: "attached" });
+  const focused = () =>
+    page.evaluate(() => {
+      const el = document.activeElement;
+      const style = el ? getComputedStyle(el) : null;
+      return { id: el?.dataset?.testid ?? "", text: el?.textContent?.trim() ?? "", outline: style?.outlineStyle ?? "none" };
+    });
+  await page.keyboard.press("Tab");
+  const skip = await focused();
+  assert.equal(skip.text, "Skip to content");
+  assert.notEqual(skip.outline, "none", "focus is visible");
+  async function tabTo(predicate, limit = 25) {
+    for (let i = 0; i < limit; i++) {
+      const f = await focused();
+      if (predicate(f)) return f;
+      await page.keyboard.press("Tab");
+    }
+    throw new Error("focus never reached the control");
+  }
+  await tabTo((f) => f.id === "connect");
+  await page.keyboard.press("Enter");
+  await tabTo((f) => f.text === "Nest Test Wallet");
+  await page.keyboard.press("Enter");
+  await tabTo((f) => f.id === "sign-in");
+  await page.keyboard.press("Enter");
+  await page.getByTestId("sign-out").waitFor({ timeout: 20_000 });
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -32,6 +32,15 @@ function Owned() {
   const nfts = useQuery({ queryKey: keys.nfts(me), queryFn: () => endpoints.nfts(me) });
   const listings = useQuery({ queryKey: ["my-listings", me], queryFn: () => endpoints.listings({ seller: me, status: "active", limit: 100 }) });
   const offers = useQuery({ queryKey: keys.offers(me), queryFn: () => endpoints.offersByBuyer(me) });
+  // Offers on what this wallet owns (one request per NFT: the api filters offers by token).
+  const received = useQuery({
+    queryKey: ["offers-received", me, nfts.data?.items.length],
+    enabled: !!nfts.data,
+    queryFn: async () => {
+      const lists = await Promise.all((nfts.data?.items ?? []).slice(0, 50).map((n) => endpoints.offersForToken(n.contract, n.tokenId)));
+      return lists.flat().filter((o) => o.status === "open");
+    },
+  });
   const refunds = useQuery({
     queryKey: ["refunds", me],
     queryFn: async () => ({ eth: await actions.pendingRefund(ETH), nest: await actions.pendingRefund(config.contracts.token) }),
@@ -78,6 +87,23 @@ function Owned() {
             <li key={o.id}>
               <Link href={`/nft/${o.nft}/${o.tokenId}`}>{t("nft.name", { id: o.tokenId })}</Link> · <Amount value={o.amount} token={o.paymentToken} />{" "}
               <StatusBadge status={o.status} />
+            </li>
+          ))}
+        </ul>
+      </section>
+      <section aria-labelledby="offers-received-h">
+        <h2 id="offers-received-h">{t("portfolio.offersReceived")}</h2>
+        {received.data?.length === 0 && <p className="muted">{t("portfolio.none")}</p>}
+        <ul className="plain rows">
+          {received.data?.map((o) => (
+            <li key={o.id} className="row wrap spread">
+              <span>
+                <Link href={`/nft/${o.nft}/${o.tokenId}`}>{t("nft.name", { id: o.tokenId })}</Link> · <Amount value={o.amount} token={o.paymentToken} /> ·{" "}
+                <Addr value={o.buyer} />
+              </span>
+              <button type="button" className="btn" disabled={busy} onClick={() => run(() => actions.acceptOfferGasless(o.id, o.nft as Address, labels("tx.acceptOffer")))}>
+                {t("nft.accept")}
+              </button>
             </li>
           ))}
         </ul>
