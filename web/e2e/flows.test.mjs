@@ -186,6 +186,23 @@ test("gasless vote, then the keeper queues and executes the proposal while the p
   await context.close();
 });
 
+test("the ended auction (on the chain's clock) is settled from the page: the winner owns the NFT (360 px)", { timeout: 90_000 }, async () => {
+  const auction = await stack.api("/v1/auctions/1");
+  if (auction.endTime > (await chainTime(stack))) await warp(stack, auction.endTime - (await chainTime(stack)) + 1);
+  const { context, page, problems, wallet } = await openApp(stack, { key: KEYS[6], width: 360 });
+  await page.goto(`${stack.origin}/auction/1`);
+  await connect(page);
+  await page.getByTestId("settle").click();
+  await waitTx(page);
+  const settled = await stack.api("/v1/auctions/1");
+  assert.equal(settled.status, "settled");
+  const nft = await stack.api(`/v1/nfts/${settled.nft}/${settled.tokenId}`);
+  assert.equal(lower(nft.owner), lower(settled.winner));
+  assert.equal(lower(settled.winner), lower(wallet.address), "the bid war's winner");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test("theme and language are remembered, with no flash of the other theme (360 and 1280 px)", { timeout: 60_000 }, async () => {
   for (const width of [360, 1280]) {
     const { context, page, problems } = await openApp(stack, { width, colorScheme: "light" });

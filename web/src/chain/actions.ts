@@ -99,6 +99,13 @@ export function updatePrice(listing: Listing, price: bigint, labels: Labels): Pr
   }, 200_000n);
 }
 
+/** Settles an ended auction (anyone may): the NFT goes to the winner, the bid to the seller. */
+export function settle(auctionId: string, labels: Labels): Promise<boolean> {
+  return sendTx(labels.main, { address: market(), abi: marketplaceAbi, functionName: "settleAuction", args: [BigInt(auctionId)] }, labels.rejected, async () => {
+    return (await endpoints.auction(auctionId)).status === "settled";
+  });
+}
+
 export async function acceptOfferGasless(offerId: string, nft: Address, labels: Labels): Promise<boolean> {
   const client = await walletClient();
   const approved = await client.readContract({ address: nft, abi: nftAbi, functionName: "isApprovedForAll", args: [client.account.address, market()] });
