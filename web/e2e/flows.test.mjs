@@ -229,6 +229,13 @@ test("theme and language are remembered, with no flash of the other theme (360 a
     await page.getByRole("tab", { name: "경매" }).click();
     await page.getByTestId("auctions").waitFor({ state: "attached" });
     assert.ok(asked.length > 0 && asked.every((l) => l === "ko"), `Accept-Language: ${asked}`);
+    for (const lang of ["ko", "ja", "zh"]) {
+      await page.evaluate((l) => localStorage.setItem("nest.lang", l), lang);
+      await page.goto(stack.origin + "/dao");
+      await page.getByTestId("proposals").locator("li").first().waitFor();
+      assert.equal(await page.evaluate(() => document.documentElement.lang), lang);
+      await shot(page, `dao-${width}-dark-${lang}`);
+    }
     assert.deepEqual(problems, []);
     await context.close();
   }

@@ -7,7 +7,7 @@ import { ErrorNote, Loading, StatusBadge } from "../components/common";
 import { VoteBars } from "../components/VoteBars";
 import { Link } from "../lib/router";
 import { useLive } from "../lib/live";
-import { formatRelative } from "../lib/format";
+import { formatDate, formatRelative } from "../lib/format";
 
 const STATES = ["", "active", "pending", "succeeded", "queued", "executed", "defeated", "canceled", "expired"];
 
@@ -42,7 +42,7 @@ export default function Dao() {
               <StatusBadge status={p.state} />
             </div>
             <p className="small muted">
-              {p.state === "active" ? t("dao.endsAt", { when: formatRelative(p.voteEnd, i18n.language) }) : t("dao.endedAt", { when: formatRelative(p.voteEnd, i18n.language) })}
+              {p.state === "active" ? t("dao.endsAt", { when: formatRelative(p.voteEnd, i18n.language) }) : t("dao.endedAt", { when: formatDate(p.voteEnd, i18n.language) })}
             </p>
             <VoteBars p={p} />
           </li>
