@@ -178,8 +178,7 @@ impl WebApp {
             }
             return Some(response);
         }
-        let last = path.rsplit('/').next().unwrap_or_default();
-        if path.starts_with("/assets/") || last.contains('.') {
+        if path.starts_with("/assets/") || !is_client_route(path) {
             return None;
         }
         Some(self.page(method))
@@ -201,6 +200,21 @@ impl WebApp {
         headers.insert(header::CONTENT_SECURITY_POLICY, self.csp.clone());
         response
     }
+}
+
+/// A path the app's router may own: `/`, or non-empty segments of letters, digits, `-` and `_`
+/// (no dots, encodings, empty segments or parameters: those are never the app's, and a
+/// traversal attempt gets the api's 404 rather than the page).
+fn is_client_route(path: &str) -> bool {
+    path == "/"
+        || path.strip_prefix('/').is_some_and(|rest| {
+            rest.split('/').all(|segment| {
+                !segment.is_empty()
+                    && segment
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
+        })
 }
 
 /// Paths that belong to the api, never to the app.
@@ -368,18 +382,20 @@ mod tests {
         assert!(app.respond(&Method::GET, "/v1/nope").is_none());
         assert!(app.respond(&Method::GET, "/openapi.json").is_none());
         assert!(app.respond(&Method::POST, "/market").is_none());
-        assert!(
-            app.respond(&Method::GET, "/assets/../../etc/passwd")
-                .is_none()
-        );
-        // No request path reaches the file system: a traversal is just a client route.
-        let traversal = app
-            .respond(&Method::GET, "/../../etc/passwd")
-            .expect("page");
-        assert_eq!(
-            traversal.headers()[header::CONTENT_TYPE],
-            "text/html; charset=utf-8"
-        );
+        // No request path reaches the file system, and dot segments, encodings, empty segments
+        // and parameters are not client routes either: the api's 404 answers them.
+        for path in [
+            "/assets/../../etc/passwd",
+            "/../../etc/passwd",
+            "/%2e%2e/%2e%2e/etc/passwd",
+            "//etc/passwd",
+            "/nft/0xabc/1;x",
+            "/dao/",
+        ] {
+            assert!(app.respond(&Method::GET, path).is_none(), "{path}");
+        }
+        assert!(app.respond(&Method::GET, "/dao/123").is_some());
+        assert!(app.respond(&Method::GET, "/").is_some());
         let head = app.respond(&Method::HEAD, "/").expect("head");
         let body = axum::body::to_bytes(head.into_body(), 1 << 20)
             .await
