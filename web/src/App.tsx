@@ -6,13 +6,29 @@ import { TxTray } from "./components/TxTray";
 import { currentTheme, setTheme, type Theme } from "./lib/theme";
 import { LANGUAGES, setLanguage, type Language } from "./i18n";
 
-const Market = lazy(() => import("./pages/Market"));
-const NftPage = lazy(() => import("./pages/NftPage"));
-const AuctionPage = lazy(() => import("./pages/AuctionPage"));
-const Portfolio = lazy(() => import("./pages/Portfolio"));
-const Dao = lazy(() => import("./pages/Dao"));
-const ProposalPage = lazy(() => import("./pages/ProposalPage"));
-const Settings = lazy(() => import("./pages/Settings"));
+// Each route's code, loaded on first visit (and started early for the first page: preloadRoute).
+const loaders = {
+  market: () => import("./pages/Market"),
+  nft: () => import("./pages/NftPage"),
+  auction: () => import("./pages/AuctionPage"),
+  portfolio: () => import("./pages/Portfolio"),
+  dao: () => import("./pages/Dao"),
+  proposal: () => import("./pages/ProposalPage"),
+  settings: () => import("./pages/Settings"),
+};
+const Market = lazy(loaders.market);
+const NftPage = lazy(loaders.nft);
+const AuctionPage = lazy(loaders.auction);
+const Portfolio = lazy(loaders.portfolio);
+const Dao = lazy(loaders.dao);
+const ProposalPage = lazy(loaders.proposal);
+const Settings = lazy(loaders.settings);
+
+/** Starts loading `route`'s code now (the module is shared with its lazy component). */
+export function preloadRoute(route: string): void {
+  const load = loaders[route as keyof typeof loaders];
+  if (load) void load();
+}
 
 export function ThemeToggle() {
   const { t } = useTranslation();

@@ -6,7 +6,9 @@ import { wagmiConfig } from "./chain/wagmi";
 import { configureClient } from "./api/client";
 import { session } from "./auth/session";
 import { i18next, initI18n } from "./i18n";
-import { App } from "./App";
+import { App, preloadRoute } from "./App";
+import { match } from "./lib/router";
+import { endpoints, keys } from "./api/endpoints";
 import "./styles.css";
 
 configureClient({ language: () => i18next.language || "en", token: () => session()?.token ?? null });
@@ -14,6 +16,14 @@ configureClient({ language: () => i18next.language || "en", token: () => session
 const queryClient = new QueryClient({
   defaultOptions: { queries: { staleTime: 5_000, retry: 1, refetchOnWindowFocus: false } },
 });
+
+// The first page's code and data load alongside the catalogue, not after the first render.
+const first = match(location.pathname);
+preloadRoute(first.name);
+if (first.name === "nft") {
+  const { contract, tokenId } = first.params;
+  void queryClient.prefetchQuery({ queryKey: keys.nft(contract, tokenId), queryFn: () => endpoints.nft(contract, tokenId) });
+}
 
 void initI18n().then(() => {
   createRoot(document.getElementById("root")!).render(
