@@ -43,3 +43,19 @@ describe("sign-in message", () => {
     expect(text).toContain("Expiration Time: 2026-01-01T00:10:00.000Z");
   });
 });
+
+// @ts-expect-error: the browser tests' plain ES module
+import { typedDataFromJson } from "../e2e/wallet.mjs";
+import { getTypesForEIP712Domain, serializeTypedData } from "viem";
+
+describe("the test wallet", () => {
+  it("signs eth_signTypedData_v4 JSON (uints as strings) exactly as the typed data itself", async () => {
+    const message = forwardMessage(account.address, market, "0x1234", 5n, 100_000n, 2_000, 60);
+    const d = domain("NestForwarder", 31337, forwarder);
+    // As viem sends it to an injected wallet: the domain's own type included.
+    const types = { EIP712Domain: getTypesForEIP712Domain({ domain: d }), ...forwardTypes };
+    const json = serializeTypedData({ domain: d, types, primaryType: "ForwardRequest", message });
+    const direct = await account.signTypedData({ domain: d, types: forwardTypes, primaryType: "ForwardRequest", message });
+    expect(await account.signTypedData(typedDataFromJson(json))).toBe(direct);
+  });
+});
