@@ -103,7 +103,7 @@ test("gasless listing by an account with no ETH (360 px)", { timeout: 120_000 },
   await page.getByTestId("owner").getByText(fresh.slice(0, 6)).waitFor({ timeout: 30_000 });
   await page.getByTestId("list-price").fill("2.5");
   await page.getByTestId("list").click();
-  await waitTx(page, 1, 90_000); // the relayed approval has no api effect to wait for; the listing has
+  await waitTx(page, 2, 90_000); // the relayed approval, then the relayed listing, both through to indexed
   await page.getByTestId("price").getByText("2.5 ETH").waitFor({ timeout: 30_000 });
   const listings = await stack.api(`/v1/listings?status=active&seller=${fresh}`);
   assert.equal(listings.items.length, 1);

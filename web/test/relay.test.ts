@@ -54,7 +54,7 @@ describe("the test wallet", () => {
     const d = domain("NestForwarder", 31337, forwarder);
     // As viem sends it to an injected wallet: the domain's own type included.
     const types = { EIP712Domain: getTypesForEIP712Domain({ domain: d }), ...forwardTypes };
-    const json = serializeTypedData({ domain: d, types, primaryType: "ForwardRequest", message });
+    const json = serializeTypedData({ domain: d, types, primaryType: "ForwardRequest", message } as never);
     const direct = await account.signTypedData({ domain: d, types: forwardTypes, primaryType: "ForwardRequest", message });
     expect(await account.signTypedData(typedDataFromJson(json))).toBe(direct);
   });

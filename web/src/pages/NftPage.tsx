@@ -100,10 +100,12 @@ function ListingPanel({ listing, owner, contract, tokenId }: { listing: Listing 
   const labels = useLabels();
   const { address } = useWallet();
   const [price, setPrice] = useState("");
+  const [newPrice, setNewPrice] = useState("");
   const [currency, setCurrency] = useState<string>(ETH);
   const { busy, run } = useAction();
   const mine = same(owner, address);
   const parsed = parseAmount(price);
+  const parsedNew = parseAmount(newPrice);
   return (
     <section className="panel" aria-labelledby="listing-h">
       <h2 id="listing-h">{t("nft.listing")}</h2>
@@ -117,9 +119,14 @@ function ListingPanel({ listing, owner, contract, tokenId }: { listing: Listing 
               <div className="row wrap">
                 <label>
                   {t("nft.newPrice")}
-                  <input inputMode="decimal" value={price} onChange={(e) => setPrice(e.target.value)} />
+                  <input inputMode="decimal" value={newPrice} onChange={(e) => setNewPrice(e.target.value)} />
                 </label>
-                <button type="button" className="btn" disabled={busy || !parsed} onClick={() => parsed && run(() => actions.updatePrice(listing, parsed, labels("tx.updatePrice")))}>
+                <button
+                  type="button"
+                  className="btn"
+                  disabled={busy || !parsedNew}
+                  onClick={() => parsedNew && run(() => actions.updatePrice(listing, parsedNew, labels("tx.updatePrice")))}
+                >
                   {t("nft.changePrice")}
                 </button>
                 <button type="button" className="btn danger" disabled={busy} onClick={() => run(() => actions.cancelListing(listing, labels("tx.cancelListing")))} data-testid="cancel-listing">
