@@ -105,6 +105,8 @@ test("gasless listing by an account with no ETH (360 px)", { timeout: 120_000 },
   await page.getByTestId("list").click();
   await waitTx(page, 2, 90_000); // the relayed approval, then the relayed listing, both through to indexed
   await page.getByTestId("price").getByText("2.5 ETH").waitFor({ timeout: 30_000 });
+  // The tray names the relay job and its state.
+  assert.match(await page.getByTestId("relay-job").first().innerText(), /job [0-9a-f-]{8}: (mined|confirmed)/);
   const listings = await stack.api(`/v1/listings?status=active&seller=${fresh}`);
   assert.equal(listings.items.length, 1);
   assert.equal(listings.items[0].price, "2500000000000000000");

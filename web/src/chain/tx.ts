@@ -123,12 +123,12 @@ export async function relaySigned(
 
 async function followRelay(id: number, body: Record<string, unknown>, indexed?: () => Promise<boolean>): Promise<boolean> {
   const accepted = await endpoints.relay(body);
-  update(id, { stage: "submitted", relayJob: accepted.id });
+  update(id, { stage: "submitted", relayJob: accepted.id, relayStatus: accepted.status });
   const until = Date.now() + 60_000;
   for (;;) {
     const job = await endpoints.relayJob(accepted.id);
     const stage = relayStage(job.status);
-    if (job.txHashes.length) update(id, { hash: job.txHashes[job.txHashes.length - 1] });
+    update(id, { relayStatus: job.status, hash: job.txHashes.length ? job.txHashes[job.txHashes.length - 1] : undefined });
     if (stage === "failed") throw new Error(job.error || job.status);
     if (stage === "mined") {
       if (job.receipt && !job.receipt.success) throw new Error(job.error || "reverted");

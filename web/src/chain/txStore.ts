@@ -8,6 +8,8 @@ export interface TxEntry {
   stage: Stage;
   hash?: string;
   relayJob?: string;
+  /** The relay job's own state (`queued`, `submitted`, `mined`, `confirmed`, …). */
+  relayStatus?: string;
   gasless: boolean;
   error?: string;
 }

@@ -30,6 +30,12 @@ export function TxTray() {
               })}
             </ol>
             {e.gasless && <span className="small muted">{t("tx.gasless")}</span>}
+            {e.relayJob && (
+              <span className="small muted mono" data-testid="relay-job">
+                {" "}
+                {t("tx.relayJob", { id: e.relayJob.slice(0, 8), status: t(`tx.relay.${e.relayStatus ?? "queued"}`, { defaultValue: e.relayStatus ?? "" }) })}
+              </span>
+            )}
             {e.stage === "failed" && (
               <p className="error small" role="alert">
                 {t("tx.failed", { reason: e.error ?? "" })}
