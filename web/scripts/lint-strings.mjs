@@ -2,7 +2,9 @@
 // catalogues through t(). Checked with TypeScript's own parser over src/**/*.tsx:
 // - JSX text containing a letter (other than in allowed symbols) is an error;
 // - string literals in user-facing attributes (aria-label, title, placeholder, alt, label) are
-//   errors unless empty or a symbol/placeholder like "0x…".
+//   errors unless empty or a symbol/placeholder like "0x…";
+// - `dangerouslySetInnerHTML` is an error anywhere: text from the chain, metadata or other users
+//   is rendered as text, never as HTML.
 import ts from "typescript";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -31,6 +33,9 @@ export function lintSource(fileName, text) {
     if (ts.isJsxText(node)) {
       const value = node.getText().trim();
       if (value && letters.test(value) && !ALLOWED.has(value)) report(node, `text "${value}"`);
+    }
+    if (ts.isJsxAttribute(node) && node.name.getText() === "dangerouslySetInnerHTML") {
+      report(node, "HTML (dangerouslySetInnerHTML): render text instead");
     }
     if (ts.isJsxAttribute(node) && node.initializer && ts.isStringLiteral(node.initializer)) {
       const name = node.name.getText();

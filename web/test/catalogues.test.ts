@@ -38,5 +38,7 @@ describe("hard-coded string lint", () => {
     expect(problems[0]).toContain('text "Buy now"');
     const good = `export const B = () => <div><p>{t("nft.buy")}</p><button aria-label={t("x")}>×</button><input placeholder="0x…" /> ETH</div>;`;
     expect(lintSource("b.tsx", good)).toEqual([]);
+    const html = `export const C = ({ d }: { d: string }) => <p dangerouslySetInnerHTML={{ __html: d }} />;`;
+    expect(lintSource("c.tsx", html)[0]).toContain("dangerouslySetInnerHTML");
   });
 });
