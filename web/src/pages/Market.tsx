@@ -91,6 +91,13 @@ function Listings() {
           </select>
         </label>
         <label>
+          {t("market.collection")}
+          <select value={filter.nft ?? ""} onChange={(e) => setFilter({ ...filter, nft: e.target.value || undefined })}>
+            <option value="">{t("market.any")}</option>
+            <option value={config.contracts.nft}>{t("market.nestCollection")}</option>
+          </select>
+        </label>
+        <label>
           {t("market.currency")}
           <select value={filter.paymentToken ?? ""} onChange={(e) => setFilter({ ...filter, paymentToken: e.target.value || undefined })}>
             <option value="">{t("market.any")}</option>
@@ -143,9 +150,10 @@ function ListingCard({ listing }: { listing: Listing }) {
 
 function Auctions() {
   const { t } = useTranslation();
+  const [soon, setSoon] = useState(false);
   const q = useInfiniteQuery({
-    queryKey: keys.auctions(),
-    queryFn: ({ pageParam }) => endpoints.auctions(pageParam),
+    queryKey: [...keys.auctions(), soon],
+    queryFn: ({ pageParam }) => endpoints.auctions(pageParam, soon ? 3600 : undefined),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor,
   });
@@ -153,6 +161,10 @@ function Auctions() {
   const items = q.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>
+      <label className="inline check">
+        <input type="checkbox" checked={soon} onChange={(e) => setSoon(e.target.checked)} />
+        {t("market.endingSoon")}
+      </label>
       {q.isPending && <Loading />}
       {q.error && <ErrorNote error={q.error} />}
       {q.isSuccess && items.length === 0 && <p className="muted">{t("market.noAuctions")}</p>}
