@@ -107,7 +107,7 @@ def markdown(root: Path, runs, findings, stale, baseline, elapsed, blocking, fai
     npm = next((r for r in runs if r.name == "npm-licenses"), None)
     if npm and npm.data.get("inventory"):
         inv = npm.data["inventory"]
-        out += [f"### npm packages ({len(inv)}, from package-lock.json)", "",
+        out += [f"### npm packages ({len(inv)}, from package-lock.json and web/package-lock.json)", "",
                 "Advisories: **not checked offline** (the npm registry reachable from CI has no audit "
                 "endpoint).", "", "| package | version | license | policy | advisories |",
                 "| --- | --- | --- | --- | --- |"]

@@ -206,14 +206,29 @@ def run_cargo_deny(ctx: Context) -> ToolRun:
 
 
 # ---------------------------------------------------------------------------------------------
-# npm dependencies: inventory and licenses from package-lock.json (no offline advisory source)
+# npm dependencies: inventory and licenses from the lock files (no offline advisory source): the
+# tools' (package-lock.json) and the dApp's (web/package-lock.json)
+
+NPM_LOCKS = ("package-lock.json", "web/package-lock.json")
+
 
 @timed
 def run_npm_inventory(ctx: Context) -> ToolRun:
     run = ToolRun("npm-licenses", version="package-lock v" + str(
         json.loads((ctx.root / "package-lock.json").read_text()).get("lockfileVersion")))
-    lock = json.loads((ctx.root / "package-lock.json").read_text())
     allowed = allowed_licenses(ctx.root)
+    inventory = []
+    for lock_path in NPM_LOCKS:
+        if (ctx.root / lock_path).exists():
+            inventory += npm_lock_inventory(ctx, lock_path, allowed, run)
+    run.data["inventory"] = sorted(inventory, key=lambda p: p["name"])
+    run.detail = "advisories not checked offline (the reachable npm registry has no audit endpoint)"
+    return run
+
+
+def npm_lock_inventory(ctx: Context, lock_path: str, allowed, run: ToolRun) -> list[dict]:
+    lock = json.loads((ctx.root / lock_path).read_text())
+    base = ctx.root / Path(lock_path).parent
     inventory = []
     for key, pkg in lock.get("packages", {}).items():
         if not key:
@@ -222,7 +237,7 @@ def run_npm_inventory(ctx: Context) -> ToolRun:
         license_ = pkg.get("license")
         if not license_:
             # Old packages declare `licenses: [{type}]`, which the lock file does not copy.
-            manifest = ctx.root / key / "package.json"
+            manifest = base / key / "package.json"
             if manifest.exists():
                 data = json.loads(manifest.read_text())
                 lic = data.get("license") or data.get("licenses")
@@ -240,18 +255,16 @@ def run_npm_inventory(ctx: Context) -> ToolRun:
             run.findings.append(Finding(
                 "npm-licenses", "license-not-allowed", "medium",
                 f"{name}@{pkg.get('version')}: license {license_} is not in the policy",
-                "package-lock.json", 0, f"{name} {pkg.get('version')} is licensed {license_}",
+                lock_path, 0, f"{name} {pkg.get('version')} is licensed {license_}",
                 "Replace the package, or extend the policy in deny.toml with the reason.",
                 key=f"{name}@{pkg.get('version')}"))
-    run.data["inventory"] = sorted(inventory, key=lambda p: p["name"])
-    run.detail = "advisories not checked offline (the reachable npm registry has no audit endpoint)"
-    return run
+    return inventory
 
 
 # ---------------------------------------------------------------------------------------------
 # Secrets: detect-secrets over every tracked or new (not ignored) file
 
-SECRETS_EXCLUDE_FILES = r"^(package-lock\.json|Cargo\.lock|security/npm/package-lock\.json|security/constraints\.txt|security/secrets\.baseline|security/baseline\.json|security/secrets/anvil-dev-keys\.txt|abis/artifacts/.*\.json)$"
+SECRETS_EXCLUDE_FILES = r"^(package-lock\.json|web/package-lock\.json|Cargo\.lock|security/npm/package-lock\.json|security/constraints\.txt|security/secrets\.baseline|security/baseline\.json|security/secrets/anvil-dev-keys\.txt|abis/artifacts/.*\.json)$"
 
 
 def anvil_key_regex(root: Path) -> str:

@@ -236,6 +236,23 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `POST /v1/auth/logout-all`: ends every session of the signed-in wallet, on every device.
+#[utoipa::path(post, path = "/v1/auth/logout-all", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "Every session of this wallet has ended"), (status = 401, response = crate::openapi::Unauthorized), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
+pub async fn logout_all(
+    State(state): State<AppState>,
+    session: AuthSession,
+) -> Result<StatusCode, ApiError> {
+    let ended = state
+        .inner
+        .store
+        .sessions()
+        .revoke_all(&session.address)
+        .await?;
+    tracing::info!(address = %session.address, ended, "signed out everywhere");
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The signed-in wallet.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]

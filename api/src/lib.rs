@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;
+pub mod web;
 
 pub use state::{ApiConfig, AppState};
 
@@ -69,6 +70,7 @@ pub fn router(state: AppState, extra: Option<Mounted>) -> Router {
         .route("/v1/auth/verify", post(auth::verify))
         .route("/v1/auth/refresh", post(auth::refresh))
         .route("/v1/auth/logout", post(auth::logout))
+        .route("/v1/auth/logout-all", post(auth::logout_all))
         .route("/v1/me", get(auth::me))
         .route("/v1/listings", get(routes::market::listings))
         .route("/v1/listings/{id}", get(routes::market::listing))
@@ -195,8 +197,16 @@ pub fn router(state: AppState, extra: Option<Mounted>) -> Router {
     let timeout = state.config().request_timeout;
     // Inner to outer: the time limit and the body limit answer inside `localize_problems`, so
     // their refusals are problem documents too.
-    app.fallback(error::route_not_found)
-        .method_not_allowed_fallback(error::method_not_allowed)
+    app = match state.config().web.clone() {
+        // The dApp answers what the api does not (compressed: its bundles are text).
+        Some(web) => app.fallback_service(
+            Router::new()
+                .fallback(move |request: Request| web_or_not_found(web.clone(), request))
+                .layer(tower_http::compression::CompressionLayer::new()),
+        ),
+        None => app.fallback(error::route_not_found),
+    };
+    app.method_not_allowed_fallback(error::method_not_allowed)
         .layer(middleware::from_fn_with_state(timeout, time_limit))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
@@ -228,6 +238,14 @@ pub fn router(state: AppState, extra: Option<Mounted>) -> Router {
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// The dApp's file or page for `request`, else the api's 404 problem.
+async fn web_or_not_found(web: web::WebApp, request: Request) -> Response {
+    match web.respond(request.method(), request.uri().path()) {
+        Some(response) => response,
+        None => error::route_not_found().await.into_response(),
+    }
 }
 
 /// The operators' interface: `/metrics` (Prometheus), served on its own listener (loopback by

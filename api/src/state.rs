@@ -44,6 +44,8 @@ pub struct ApiConfig {
     pub social_moderators: Vec<Address>,
     /// Social write limits per minute.
     pub social_limits: WriteLimits,
+    /// The dApp served on this origin (paths outside the api), when built.
+    pub web: Option<crate::web::WebApp>,
 }
 
 impl ApiConfig {
@@ -69,6 +71,7 @@ impl ApiConfig {
             request_timeout: Duration::from_secs(15),
             social_moderators: Vec::new(),
             social_limits: WriteLimits::default(),
+            web: None,
         }
     }
 }

@@ -116,6 +116,36 @@ async fn siwe_sign_in_refresh_logout_and_replay_rejected() {
     );
     let none = api.client.get("/v1/me").await;
     assert_eq!(none.json()["code"], "auth.missing_token");
+
+    // Sign out everywhere: two sessions of one wallet (two devices) end with one request;
+    // another wallet's session stays.
+    let mut tokens = Vec::new();
+    for account in [1, 1, 2] {
+        let (body, _) = sign_in(&api, &stack, account).await;
+        let signed = post(&api, "/v1/auth/verify", &body, &[]).await;
+        assert_eq!(signed.status, 200, "{}", signed.body);
+        tokens.push(format!(
+            "Bearer {}",
+            signed.json()["token"].as_str().expect("token")
+        ));
+    }
+    let all = api
+        .client
+        .request(
+            "POST",
+            "/v1/auth/logout-all",
+            &[("Authorization", &tokens[0])],
+            None,
+        )
+        .await;
+    assert_eq!(all.status, 204, "{}", all.body);
+    for (token, expected) in tokens.iter().zip([401, 401, 200]) {
+        let me = api
+            .client
+            .request("GET", "/v1/me", &[("Authorization", token)], None)
+            .await;
+        assert_eq!(me.status, expected, "{}", me.body);
+    }
     let forged = api
         .client
         .request(

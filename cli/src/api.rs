@@ -7,7 +7,7 @@ use eyre::WrapErr;
 use nest_api::{ApiConfig, AppState};
 use nest_keys::{NestSigner, SecretString, SignerConfig, TokenSigner};
 use nest_relayer::{RelayChain, RelayIntake, RelayerConfig};
-use std::net::SocketAddr;
+use std::{net::SocketAddr, path::PathBuf};
 use tracing::{info, warn};
 
 /// Arguments of `nest api`.
@@ -40,6 +40,12 @@ pub(crate) struct ApiArgs {
     store: StoreArgs,
     #[command(flatten)]
     backends: ApiBackends,
+    /// The built dApp (`web/dist`) to serve on this origin; not served when absent.
+    #[arg(long, env = "NEST_WEB_DIR")]
+    web_dir: Option<PathBuf>,
+    /// A JSON-RPC URL the dApp offers wallets for this chain (`wallet_addEthereumChain`).
+    #[arg(long, env = "NEST_PUBLIC_RPC_URL")]
+    public_rpc_url: Option<String>,
 }
 
 /// What an api instance uses besides the chain and the store (shared by `nest api` and
@@ -97,6 +103,16 @@ async fn session_signer(get: impl Fn(&str) -> Option<String>) -> eyre::Result<Ne
     ))
 }
 
+/// Loads the built dApp in `dir` for `config`'s deployment (`rpc_url`: offered to wallets).
+pub(crate) fn web_app(
+    dir: &std::path::Path,
+    config: &ApiConfig,
+    rpc_url: Option<String>,
+) -> eyre::Result<nest_api::web::WebApp> {
+    let page = nest_api::web::PageConfig::new(config.chain_id, &config.addresses, rpc_url);
+    Ok(nest_api::web::WebApp::load(dir, &page)?)
+}
+
 pub(crate) async fn run(args: ApiArgs) -> eyre::Result<()> {
     let tasks = Tasks::install()?;
     let env = Environment::init(&args.rpc, &args.store).await?;
@@ -113,6 +129,10 @@ pub(crate) async fn run(args: ApiArgs) -> eyre::Result<()> {
     };
     let mut config = ApiConfig::new(env.chain_id, env.addresses, &args.origin);
     config.social_moderators = args.social_moderators.clone();
+    if let Some(dir) = &args.web_dir {
+        config.web = Some(web_app(dir, &config, args.public_rpc_url.clone())?);
+        info!(dir = %dir.display(), "serving the dApp");
+    }
     let state = AppState::new(
         config,
         env.store,

@@ -199,8 +199,19 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.api_port)).await?;
     let api_addr = listener.local_addr()?;
     let origin = format!("http://localhost:{}", api_addr.port());
+    let mut api_config = nest_api::ApiConfig::new(deployer.chain_id(), addresses, &origin);
+    // The dApp, when built (scripts/dev builds it): served on the api's origin.
+    let web_dir = layout.root().join("web").join("dist");
+    let web_served = web_dir.join("index.html").is_file();
+    if web_served {
+        api_config.web = Some(crate::api::web_app(
+            &web_dir,
+            &api_config,
+            Some(url.to_string()),
+        )?);
+    }
     let api_state = nest_api::AppState::new(
-        nest_api::ApiConfig::new(deployer.chain_id(), addresses, &origin),
+        api_config,
         store.clone(),
         args.api.sessions.tokens().await?,
         args.api.redis.redis_url.as_deref(),
@@ -255,6 +266,11 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     );
     dev_lock.record_url(&format!("http://{api_addr}"))?;
     println!("  api            http://{api_addr}  (docs at /docs, OpenAPI at /openapi.json)");
+    if web_served {
+        println!("  dApp           {origin}/  (open this one: sign-in checks the origin)");
+    } else {
+        println!("  dApp           not built (scripts/dev builds web/)");
+    }
     println!("  metrics        http://{metrics_addr}/metrics");
     let _monitoring = if args.monitoring {
         let rules = layout

@@ -4,9 +4,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../../../web/e2e/chromium.mjs";
 
 const base = process.env.NEST_API_URL;
-const executablePath = process.env.NEST_CHROMIUM ?? "/usr/bin/chromium";
 
 test("/docs lists every operation with no failed request", { timeout: 60_000 }, async () => {
   assert.ok(base, "NEST_API_URL names the api under test");
@@ -14,18 +14,7 @@ test("/docs lists every operation with no failed request", { timeout: 60_000 }, 
   const spec = await (await fetch(`${base}/openapi.json`)).json();
   const operations = Object.values(spec.paths).reduce((n, item) => n + Object.keys(item).length, 0);
 
-  const browser = await chromium.launch({
-    executablePath,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();
     const failed = [];

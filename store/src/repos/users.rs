@@ -189,4 +189,16 @@ impl SessionRepository {
             .await?;
         Ok(result.modified_count == 1)
     }
+
+    /// Revokes every active session of `address` (sign out everywhere). How many it ended.
+    pub async fn revoke_all(&self, address: &Address) -> Result<u64> {
+        let result = self
+            .sessions
+            .update_many(
+                doc! { "address": codec::address_key(address), "revoked": false },
+                doc! { "$set": { "revoked": true } },
+            )
+            .await?;
+        Ok(result.modified_count)
+    }
 }

@@ -1,0 +1,277 @@
+// The dApp in a real browser (Debian's Chromium, playwright-core) against a running nest dev:
+// sign in, buy, a two-browser bid war with the outbid seen live, gasless listing by an account
+// with no ETH, gasless vote and the proposal executed by the keeper, theme and language kept.
+// Flows run at 360 px and 1280 px. Run by scripts/test (NEST_API_URL).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { parseAbi } from "viem";
+import { KEYS, chainTime, connect, connectAndSignIn, loadStack, openApp, waitTx, warp } from "./stack.mjs";
+
+let stack;
+before(async () => {
+  stack = await loadStack();
+});
+after(async () => {
+  await stack?.browser.close();
+});
+
+const lower = (a) => a.toLowerCase();
+
+async function shot(page, name) {
+  await page.screenshot({ path: `${stack.shots}/${name}.png`, fullPage: true });
+}
+
+test("sign in with SIWE, stay signed in across a reload, sign out; at 1280 px everywhere (360 and 1280 px)", { timeout: 90_000 }, async () => {
+  for (const width of [360, 1280]) {
+    const { context, page, problems, wallet } = await openApp(stack, { key: KEYS[4], width });
+    await page.goto(stack.origin + "/");
+    await connectAndSignIn(page);
+    const token = await page.evaluate(() => JSON.parse(localStorage.getItem("nest.session")).token);
+    const me = await fetch(`${stack.origin}/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(me.status, 200);
+    assert.equal(lower((await me.json()).address), lower(wallet.address));
+    assert.ok(wallet.state.calls.includes("personal_sign"), "signed the SIWE message");
+    await page.reload();
+    await page.getByTestId("sign-out").waitFor();
+    await shot(page, `signed-in-${width}`);
+    let other = null;
+    if (width === 1280) {
+      // A second device of the same wallet; signing out everywhere ends its session too.
+      other = await openApp(stack, { key: KEYS[4], width });
+      await other.page.goto(stack.origin + "/");
+      await connectAndSignIn(other.page);
+      await page.goto(stack.origin + "/settings");
+      await page.getByTestId("sign-out-everywhere").click();
+      await page.getByTestId("sign-in").waitFor();
+    } else {
+      await page.getByTestId("sign-out").click();
+      await page.getByTestId("connect").waitFor();
+    }
+    if (other) {
+      const otherToken = await other.page.evaluate(() => JSON.parse(localStorage.getItem("nest.session")).token);
+      const gone = await fetch(`${stack.origin}/v1/me`, { headers: { Authorization: `Bearer ${otherToken}` } });
+      assert.equal(gone.status, 401, "the other device's session ended too");
+      await other.context.close();
+    }
+    const after = await fetch(`${stack.origin}/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(after.status, 401, "the server ended the session");
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+});
+
+test("buy a listed NFT with ETH at 360 px: signing → submitted → mined → indexed", { timeout: 90_000 }, async () => {
+  const listings = await stack.api("/v1/listings?status=active&paymentToken=0x0000000000000000000000000000000000000000");
+  const listing = listings.items[0];
+  assert.ok(listing, "the demo has an ETH listing");
+  const { context, page, problems, wallet } = await openApp(stack, { key: KEYS[4], width: 360 });
+  await page.goto(`${stack.origin}/nft/${listing.nft}/${listing.tokenId}`);
+  await connectAndSignIn(page);
+  await page.getByTestId("buy").click();
+  await waitTx(page);
+  await page.getByTestId("owner").getByText(wallet.address.slice(0, 6)).waitFor();
+  const nft = await stack.api(`/v1/nfts/${listing.nft}/${listing.tokenId}`);
+  assert.equal(lower(nft.owner), lower(wallet.address));
+  await shot(page, "bought-360");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("gasless listing by an account with no ETH (360 px)", { timeout: 120_000 }, async () => {
+  // Account 1 gives one of its unlisted NFTs to a fresh key that never held ETH.
+  const seller = privateKeyToAccount(KEYS[1]).address;
+  const owned = await stack.api(`/v1/nfts?owner=${seller}`);
+  const active = await stack.api("/v1/listings?status=active");
+  const listed = new Set(active.items.map((l) => l.tokenId));
+  const nft = owned.items.find((n) => !listed.has(n.tokenId));
+  assert.ok(nft, "account 1 owns an unlisted NFT");
+  const key = generatePrivateKey();
+  const fresh = privateKeyToAccount(key).address;
+  const hash = await stack.signer(KEYS[1]).writeContract({
+    address: nft.contract,
+    abi: parseAbi(["function transferFrom(address from, address to, uint256 tokenId)"]),
+    functionName: "transferFrom",
+    args: [seller, fresh, BigInt(nft.tokenId)],
+  });
+  await stack.reader.waitForTransactionReceipt({ hash });
+  assert.equal(await stack.reader.getBalance({ address: fresh }), 0n);
+
+  const { context, page, problems } = await openApp(stack, { key, width: 360 });
+  await page.goto(`${stack.origin}/nft/${nft.contract}/${nft.tokenId}`);
+  await connect(page);
+  await page.getByTestId("owner").getByText(fresh.slice(0, 6)).waitFor({ timeout: 30_000 });
+  await page.getByTestId("list-price").fill("2.5");
+  await page.getByTestId("list").click();
+  await waitTx(page, 2, 90_000); // the relayed approval, then the relayed listing, both through to indexed
+  await page.getByTestId("price").getByText("2.5 ETH").waitFor({ timeout: 30_000 });
+  // The tray names the relay job and its state.
+  assert.match(await page.getByTestId("relay-job").first().innerText(), /job [0-9a-f-]{8}: (mined|confirmed)/);
+  const listings = await stack.api(`/v1/listings?status=active&seller=${fresh}`);
+  assert.equal(listings.items.length, 1);
+  assert.equal(listings.items[0].price, "2500000000000000000");
+  assert.equal(await stack.reader.getBalance({ address: fresh }), 0n, "still no ETH: the relayer paid");
+  await shot(page, "gasless-listing-360");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("two-browser bid war: the outbid bidder sees it live, the late bid extends the auction, the refund is withdrawn", { timeout: 150_000 }, async () => {
+  const auctions = await stack.api("/v1/auctions");
+  const auction = auctions.items[0];
+  assert.ok(auction, "the demo has a live auction");
+  // Into the anti-sniping window: a bid now moves the end.
+  const now = await chainTime(stack);
+  if (auction.endTime - now > 300) await warp(stack, auction.endTime - now - 300);
+
+  const first = await openApp(stack, { key: KEYS[5], width: 360 });
+  const second = await openApp(stack, { key: KEYS[6], width: 1280, colorScheme: "dark" });
+  for (const side of [first, second]) {
+    await side.page.goto(`${stack.origin}/auction/${auction.id}`);
+    await connect(side.page);
+  }
+  await first.page.getByTestId("bid-amount").fill("0.7");
+  await first.page.getByTestId("bid").click();
+  await waitTx(first.page);
+  await first.page.getByTestId("leading").waitFor();
+  // The second browser learns of the bid over the stream, without a reload.
+  await second.page.getByTestId("highest").getByText("0.7 ETH").waitFor({ timeout: 20_000 });
+  await second.page.getByTestId("extended").waitFor({ timeout: 20_000 });
+  const extended = await stack.api(`/v1/auctions/${auction.id}`);
+  assert.ok(extended.endTime > auction.endTime, "the late bid extended the auction");
+
+  await second.page.getByTestId("bid-amount").fill("0.8");
+  await second.page.getByTestId("bid").click();
+  await waitTx(second.page);
+  const notice = first.page.getByTestId("auction-notice");
+  await notice.getByText("outbid", { exact: false }).waitFor({ timeout: 20_000 });
+  await shot(first.page, "outbid-360");
+  await shot(second.page, "leading-1280-dark");
+  // The outbid amount is withdrawable, gaslessly.
+  await first.page.getByTestId("withdraw").click();
+  await waitTx(first.page, 2);
+  await first.page.getByTestId("withdraw").waitFor({ state: "detached", timeout: 20_000 });
+  assert.deepEqual([...first.problems, ...second.problems], []);
+  await first.context.close();
+  await second.context.close();
+});
+
+test("gasless vote, then the keeper queues and executes the proposal while the page watches (1280 px)", { timeout: 180_000 }, async () => {
+  const proposals = await stack.api("/v1/proposals?state=active");
+  const proposal = proposals.items[0];
+  assert.ok(proposal, "the demo has a proposal in voting");
+  const { context, page, problems, wallet } = await openApp(stack, { key: KEYS[0], width: 1280 });
+  await page.goto(`${stack.origin}/dao/${proposal.id}`);
+  await connect(page);
+  await page.getByTestId("action").getByText("Set the marketplace fee to 3%").waitFor();
+  await page.getByTestId("vote-for").click();
+  await waitTx(page);
+  await page.getByTestId("voted").waitFor();
+  assert.ok(wallet.state.calls.includes("eth_signTypedData_v4"), "the ballot was signed, not sent");
+  assert.ok(!wallet.state.calls.includes("eth_sendTransaction"), "no transaction from the wallet");
+  await shot(page, "voted-1280");
+  // Voting ends; the keeper queues it; the timelock delay passes; the keeper executes it.
+  const now = await chainTime(stack);
+  await warp(stack, proposal.voteEnd - now + 1);
+  await page.getByTestId("proposal-state").getByText("Queued").waitFor({ timeout: 60_000 });
+  const queued = await stack.api(`/v1/proposals/${proposal.id}`);
+  await warp(stack, (queued.eta ?? 0) - (await chainTime(stack)) + 1);
+  await page.getByTestId("proposal-state").getByText("Executed").waitFor({ timeout: 60_000 });
+  await shot(page, "executed-1280");
+  const fee = await stack.reader.readContract({
+    address: stack.config.contracts.marketplace,
+    abi: parseAbi(["function feeBps() view returns (uint16)"]),
+    functionName: "feeBps",
+  });
+  assert.equal(fee, 300, "the proposal applied itself");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("the ended auction (on the chain's clock) is settled from the page: the winner owns the NFT (360 px)", { timeout: 90_000 }, async () => {
+  const auction = await stack.api("/v1/auctions/1");
+  if (auction.endTime > (await chainTime(stack))) await warp(stack, auction.endTime - (await chainTime(stack)) + 1);
+  const { context, page, problems, wallet } = await openApp(stack, { key: KEYS[6], width: 360 });
+  await page.goto(`${stack.origin}/auction/1`);
+  await connect(page);
+  await page.getByTestId("settle").click();
+  await waitTx(page);
+  const settled = await stack.api("/v1/auctions/1");
+  assert.equal(settled.status, "settled");
+  const nft = await stack.api(`/v1/nfts/${settled.nft}/${settled.tokenId}`);
+  assert.equal(lower(nft.owner), lower(settled.winner));
+  assert.equal(lower(settled.winner), lower(wallet.address), "the bid war's winner");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("theme and language are remembered, with no flash of the other theme (360 and 1280 px)", { timeout: 60_000 }, async () => {
+  for (const width of [360, 1280]) {
+    const { context, page, problems } = await openApp(stack, { width, colorScheme: "light" });
+    await page.goto(stack.origin + "/settings");
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "light", "follows the system");
+    await page.getByTestId("theme-toggle").first().click();
+    await page.locator("#lang-settings").selectOption("ko");
+    await page.getByRole("heading", { name: "설정" }).waitFor();
+    // Before any app script runs on the next load, the bootstrap has applied the theme.
+    await page.addInitScript(() => {
+      document.addEventListener("readystatechange", () => {
+        if (document.readyState === "interactive") window.__themeAtParse = document.documentElement.dataset.theme;
+      });
+    });
+    await page.goto(stack.origin + "/");
+    await page.getByRole("heading", { name: "마켓" }).waitFor();
+    assert.equal(await page.evaluate(() => window.__themeAtParse), "dark");
+    assert.equal(await page.evaluate(() => document.documentElement.lang), "ko");
+    // The api is asked in the same language.
+    const asked = [];
+    page.on("request", (r) => {
+      if (r.url().includes("/v1/")) asked.push(r.headers()["accept-language"]);
+    });
+    await page.getByRole("tab", { name: "경매" }).click();
+    await page.getByTestId("auctions").waitFor({ state: "attached" });
+    assert.ok(asked.length > 0 && asked.every((l) => l === "ko"), `Accept-Language: ${asked}`);
+    for (const lang of ["ko", "ja", "zh"]) {
+      await page.evaluate((l) => localStorage.setItem("nest.lang", l), lang);
+      await page.goto(stack.origin + "/dao");
+      await page.getByTestId("proposals").locator("li").first().waitFor();
+      assert.equal(await page.evaluate(() => document.documentElement.lang), lang);
+      await shot(page, `dao-${width}-dark-${lang}`);
+    }
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+});
+
+test("keyboard only: skip link, wallet dialog, sign in, with a visible focus ring (360 px)", { timeout: 60_000 }, async () => {
+  const { context, page, problems } = await openApp(stack, { key: KEYS[3], width: 360 });
+  await page.goto(stack.origin + "/");
+  await page.getByTestId("listings").waitFor({ state: "attached" });
+  const focused = () =>
+    page.evaluate(() => {
+      const el = document.activeElement;
+      const style = el ? getComputedStyle(el) : null;
+      return { id: el?.dataset?.testid ?? "", text: el?.textContent?.trim() ?? "", outline: style?.outlineStyle ?? "none" };
+    });
+  await page.keyboard.press("Tab");
+  const skip = await focused();
+  assert.equal(skip.text, "Skip to content");
+  assert.notEqual(skip.outline, "none", "focus is visible");
+  async function tabTo(predicate, limit = 25) {
+    for (let i = 0; i < limit; i++) {
+      const f = await focused();
+      if (predicate(f)) return f;
+      await page.keyboard.press("Tab");
+    }
+    throw new Error("focus never reached the control");
+  }
+  await tabTo((f) => f.id === "connect");
+  await page.keyboard.press("Enter");
+  await tabTo((f) => f.text === "Nest Test Wallet");
+  await page.keyboard.press("Enter");
+  await tabTo((f) => f.id === "sign-in");
+  await page.keyboard.press("Enter");
+  await page.getByTestId("sign-out").waitFor({ timeout: 20_000 });
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -1,0 +1,69 @@
+// The api's operations the dApp uses, one function each, typed. New server endpoints (metadata,
+// activity, social) get a function here and a query key in `keys`.
+import { api } from "./client";
+import type {
+  Auction,
+  AuctionDetail,
+  Delegate,
+  Listing,
+  Nft,
+  NftDetail,
+  Offer,
+  Page,
+  Proposal,
+  ProposalDetail,
+  RelayAccepted,
+  RelayJob,
+  Sale,
+  Session,
+  Vote,
+} from "./types";
+
+export interface ListingFilter {
+  status?: string;
+  seller?: string;
+  nft?: string;
+  paymentToken?: string;
+  minPrice?: string;
+  maxPrice?: string;
+  sort?: "recent" | "price_asc" | "price_desc";
+  cursor?: string;
+  limit?: number;
+}
+
+export const endpoints = {
+  listings: (f: ListingFilter = {}) => api.get<Page<Listing>>("/v1/listings", { ...f }),
+  listing: (id: string) => api.get<Listing>(`/v1/listings/${id}`),
+  nfts: (owner: string, cursor?: string) => api.get<Page<Nft>>("/v1/nfts", { owner, cursor, limit: 50 }),
+  nft: (contract: string, tokenId: string) => api.get<NftDetail>(`/v1/nfts/${contract}/${tokenId}`),
+  auctions: (cursor?: string, endingWithin?: number) =>
+    api.get<Page<Auction>>("/v1/auctions", { cursor, endingWithin, limit: 24 }),
+  auction: (id: string) => api.get<AuctionDetail>(`/v1/auctions/${id}`),
+  offersByBuyer: (buyer: string) => api.get<Offer[]>("/v1/offers", { buyer }),
+  offersForToken: (nft: string, tokenId: string) => api.get<Offer[]>("/v1/offers", { nft, tokenId }),
+  sales: (params: Record<string, string | undefined> = {}) => api.get<Page<Sale>>("/v1/sales", params),
+  proposals: (state?: string, cursor?: string) => api.get<Page<Proposal>>("/v1/proposals", { state, cursor }),
+  proposal: (id: string) => api.get<ProposalDetail>(`/v1/proposals/${id}`),
+  votes: (params: Record<string, string | undefined>) => api.get<Page<Vote>>("/v1/votes", params),
+  delegate: (address: string) => api.get<Delegate>(`/v1/delegates/${address}`),
+  nonce: () => api.get<{ nonce: string; expiresAt: number }>("/v1/auth/nonce"),
+  verify: (message: string, signature: string) => api.post<Session>("/v1/auth/verify", { message, signature }),
+  refresh: () => api.post<Session>("/v1/auth/refresh", undefined, true),
+  logout: () => api.post<void>("/v1/auth/logout", undefined, true),
+  me: () => api.get<{ address: string; firstSeen: string }>("/v1/me", undefined, true),
+  relay: (body: Record<string, unknown>) => api.post<RelayAccepted>("/v1/relay", body),
+  relayJob: (id: string) => api.get<RelayJob>(`/v1/relay/${id}`),
+};
+
+/** TanStack Query keys, one family per resource, so live notices invalidate exactly. */
+export const keys = {
+  listings: (f: ListingFilter = {}) => ["listings", f] as const,
+  nft: (contract: string, tokenId: string) => ["nft", contract.toLowerCase(), tokenId] as const,
+  nfts: (owner: string) => ["nfts", owner.toLowerCase()] as const,
+  auctions: () => ["auctions"] as const,
+  auction: (id: string) => ["auction", id] as const,
+  offers: (who: string) => ["offers", who.toLowerCase()] as const,
+  proposals: (state?: string) => ["proposals", state ?? "all"] as const,
+  proposal: (id: string) => ["proposal", id] as const,
+  delegate: (address: string) => ["delegate", address.toLowerCase()] as const,
+};

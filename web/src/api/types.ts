@@ -1,0 +1,175 @@
+// The api's JSON shapes (GET /openapi.json), as the dApp reads them. Amounts are decimal strings
+// in the token's smallest unit; times are unix seconds.
+
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  code: string;
+  requestId?: string;
+}
+
+export interface Listing {
+  id: string;
+  seller: string;
+  nft: string;
+  tokenId: string;
+  paymentToken: string;
+  price: string;
+  expiresAt: number;
+  status: "active" | "sold" | "cancelled" | "expired" | "stale";
+  buyer?: string;
+  createdBlock: number;
+}
+
+export interface Nft {
+  contract: string;
+  tokenId: string;
+  owner: string;
+  tokenUri: string;
+  royaltyReceiver?: string;
+  royaltyBps: number;
+  mintedBlock: number;
+}
+
+export interface Transfer {
+  from: string;
+  to: string;
+  blockNumber: number;
+  txHash: string;
+}
+
+export interface Offer {
+  id: string;
+  buyer: string;
+  nft: string;
+  tokenId: string;
+  paymentToken: string;
+  amount: string;
+  expiresAt: number;
+  status: "open" | "accepted" | "cancelled" | "expired";
+}
+
+export interface Sale {
+  kind?: string;
+  nft: string;
+  tokenId: string;
+  seller: string;
+  buyer: string;
+  paymentToken: string;
+  price: string;
+  blockNumber?: number;
+  [key: string]: unknown;
+}
+
+export interface NftDetail extends Nft {
+  history: Transfer[];
+  offers: Offer[];
+  sales: Sale[];
+}
+
+export interface Auction {
+  id: string;
+  seller: string;
+  nft: string;
+  tokenId: string;
+  paymentToken: string;
+  reservePrice: string;
+  startTime: number;
+  endTime: number;
+  highestBidder?: string;
+  highestBid: string;
+  bidCount: number;
+  status: "live" | "ended" | "settled" | "cancelled";
+  winner?: string;
+}
+
+export interface Bid {
+  bidder: string;
+  amount: string;
+  blockNumber: number;
+}
+
+export interface AuctionDetail extends Auction {
+  bids: Bid[];
+}
+
+export interface Action {
+  target: string;
+  value: string;
+  calldata: string;
+  function?: string;
+  args?: string[];
+}
+
+export type ProposalState =
+  | "pending"
+  | "active"
+  | "canceled"
+  | "defeated"
+  | "succeeded"
+  | "queued"
+  | "expired"
+  | "executed";
+
+export interface Proposal {
+  id: string;
+  proposer: string;
+  description: string;
+  state: ProposalState;
+  voteStart: number;
+  voteEnd: number;
+  forVotes: string;
+  againstVotes: string;
+  abstainVotes: string;
+  quorum: string;
+  quorumProgressPercent: number;
+  eta?: number;
+  actions: Action[];
+}
+
+export interface Vote {
+  proposalId: string;
+  voter: string;
+  support: "for" | "against" | "abstain";
+  weight: string;
+  reason: string;
+  blockNumber: number;
+}
+
+export interface ProposalDetail extends Proposal {
+  votes: Vote[];
+}
+
+export interface Delegate {
+  address: string;
+  votes?: string;
+  [key: string]: unknown;
+}
+
+export interface Session {
+  token: string;
+  address: string;
+  expiresAt: number;
+}
+
+export interface RelayAccepted {
+  id: string;
+  status: string;
+  statusUrl: string;
+}
+
+export interface RelayJob {
+  id: string;
+  kind: string;
+  status: "queued" | "submitted" | "mined" | "confirmed" | "failed" | "expired";
+  txHashes: string[];
+  receipt?: { txHash: string; blockNumber: number; success: boolean };
+  error?: string;
+}

@@ -1,0 +1,6 @@
+import { useSyncExternalStore } from "react";
+import { session, subscribe } from "./session";
+
+export function useSession() {
+  return useSyncExternalStore(subscribe, session, () => null);
+}
