@@ -63,7 +63,7 @@ impl PageConfig {
     /// The page config of `addresses` on `chain_id`.
     pub fn new(
         chain_id: u64,
-        addresses: &nest_chain::NestAddresses,
+        addresses: &nest_abis::NestAddresses,
         rpc_url: Option<String>,
     ) -> Self {
         let contracts = [

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{deployed_by_the_binary, listening, nest, root};
+use common::{deployed_by_the_binary, listening, nest};
 use nest_testkit::{ChildProcess, TestStore, free_port};
 use std::{
     io::{BufRead, BufReader},

@@ -24,6 +24,9 @@ pub enum MonitorError {
     /// The series configuration is invalid.
     #[error("monitor configuration: {0}")]
     Config(String),
+    /// A local Prometheus, Alertmanager or promtool could not be started or did not get ready.
+    #[error(transparent)]
+    Process(#[from] nest_process::ProcessError),
     /// A data set could not be read.
     #[error("data set {path}: {message}")]
     DataSet {

@@ -4,14 +4,13 @@
 //! or `NEST_PROMETHEUS_BIN` / `NEST_ALERTMANAGER_BIN` / `NEST_PROMTOOL_BIN`.
 
 use crate::{MonitorError, Result};
+use nest_process::ChildProcess;
 use std::{
     io::{Read, Write},
-    net::{TcpListener, TcpStream},
-    os::unix::process::CommandExt,
+    net::TcpStream,
     path::{Path, PathBuf},
-    process::{Command, Stdio},
-    sync::mpsc,
-    time::{Duration, Instant},
+    process::Command,
+    time::Duration,
 };
 
 /// The shipped rule file.
@@ -41,113 +40,23 @@ fn harness(message: impl Into<String>) -> MonitorError {
 
 /// A free loopback port (free when asked; the caller binds it soon after).
 pub fn free_port() -> Result<u16> {
-    TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| harness(format!("no free port: {e}")))
+    Ok(nest_process::free_port()?)
 }
 
-/// A child process stopped (SIGTERM, then SIGKILL) when dropped. A dedicated thread spawns
-/// and reaps it, and the child asks the kernel for SIGTERM when that thread ends: so it also
-/// ends when this process is killed outright (no orphaned Prometheus after `kill -9 nest`).
-#[derive(Debug)]
-struct Supervised {
-    pid: libc::pid_t,
-    exited: mpsc::Receiver<std::process::ExitStatus>,
-    name: &'static str,
-}
-
-impl Supervised {
-    fn spawn(mut command: Command, name: &'static str) -> Result<Self> {
-        // SAFETY: prctl is async-signal-safe; it only sets this child's parent-death signal.
-        unsafe {
-            command.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let (spawned_tx, spawned_rx) = mpsc::channel();
-        let (exit_tx, exit_rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name(format!("{name}-supervisor"))
-            .spawn(move || match command.spawn() {
-                Ok(mut child) => {
-                    let _ = spawned_tx.send(Ok(child.id()));
-                    if let Ok(status) = child.wait() {
-                        let _ = exit_tx.send(status);
-                    }
-                }
-                Err(e) => {
-                    let _ = spawned_tx.send(Err(e));
-                }
-            })
-            .map_err(|e| harness(format!("{name}: no thread: {e}")))?;
-        let pid = spawned_rx
-            .recv()
-            .map_err(|e| harness(format!("{name}: {e}")))?
-            .map_err(|e| {
-                harness(format!(
-                    "{name}: cannot start ({e}); scripts/setup installs it"
-                ))
-            })?;
-        Ok(Self {
-            pid: pid as libc::pid_t,
-            exited: exit_rx,
-            name,
-        })
-    }
-
-    fn exited(&self) -> Option<std::process::ExitStatus> {
-        self.exited.try_recv().ok()
-    }
-}
-
-impl Drop for Supervised {
-    fn drop(&mut self) {
-        for signal in [libc::SIGTERM, libc::SIGKILL] {
-            // SAFETY: signalling our own child, which its supervisor thread has not reaped
-            // while `exited` has not answered.
-            unsafe {
-                libc::kill(self.pid, signal);
-            }
-            if self.exited.recv_timeout(Duration::from_secs(5)).is_ok() {
-                return;
-            }
-            tracing::warn!(name = self.name, signal, "did not stop in time");
-        }
-    }
-}
-
-/// Starts `command` with its output in `log`, then waits until `GET /-/ready` on `port`
-/// answers 200.
+/// Starts `command` supervised by `nest-process` (stopped SIGTERM-then-SIGKILL when dropped,
+/// and with this process even when it is killed outright: no orphaned Prometheus after
+/// `kill -9 nest`), its output in `log`, then waits until `GET /-/ready` on `port` answers 200.
 fn spawn_ready(
-    mut command: Command,
+    command: Command,
     name: &'static str,
     port: u16,
     log: &Path,
-) -> Result<Supervised> {
-    let out = std::fs::File::create(log).map_err(|e| harness(format!("{}: {e}", log.display())))?;
-    let err = out
-        .try_clone()
-        .map_err(|e| harness(format!("{}: {e}", log.display())))?;
-    command.stdin(Stdio::null()).stdout(out).stderr(err);
-    let supervised = Supervised::spawn(command, name)?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if http_status(port, "/-/ready") == Some(200) {
-            return Ok(supervised);
-        }
-        if let Some(status) = supervised.exited() {
-            let text = std::fs::read_to_string(log).unwrap_or_default();
-            return Err(harness(format!("{name} exited ({status}): {text}")));
-        }
-        if Instant::now() > deadline {
-            return Err(harness(format!("{name} not ready on port {port} in 30 s")));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+) -> Result<ChildProcess> {
+    let process = ChildProcess::builder(name, command).log_file(log).start()?;
+    process.wait_until("GET /-/ready", Duration::from_secs(30), || {
+        http_status(port, "/-/ready") == Some(200)
+    })?;
+    Ok(process)
 }
 
 /// The status code of a plain `GET path` on a loopback port.
@@ -163,7 +72,7 @@ fn http_status(port: u16, path: &str) -> Option<u16> {
 /// A Prometheus server.
 #[derive(Debug)]
 pub struct PrometheusServer {
-    _process: Supervised,
+    _process: ChildProcess,
     port: u16,
 }
 
@@ -200,7 +109,7 @@ impl PrometheusServer {
 /// An Alertmanager (clustering off).
 #[derive(Debug)]
 pub struct AlertmanagerServer {
-    _process: Supervised,
+    _process: ChildProcess,
     port: u16,
 }
 
