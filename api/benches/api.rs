@@ -14,55 +14,7 @@ use alloy::{
 use nest_api::{ApiConfig, AppState, ratelimit::RateLimits};
 use nest_keys::{NestSigner, TokenSigner};
 use nest_store::{Listing, ListingStatus};
-use nest_testkit::TestStore;
-use std::process::Command;
-
-struct WrkResult {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-}
-
-fn parse_duration_ms(text: &str) -> f64 {
-    let t = text.trim();
-    let (num, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len()));
-    let n: f64 = num.parse().unwrap_or(f64::NAN);
-    match unit {
-        "us" => n / 1_000.0,
-        "ms" => n,
-        "s" => n * 1_000.0,
-        _ => f64::NAN,
-    }
-}
-
-fn wrk(url: &str) -> WrkResult {
-    let out = Command::new("wrk")
-        .args(["-t2", "-c64", "-d6s", "--latency", url])
-        .output()
-        .expect("wrk (scripts/setup installs it)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let find = |prefix: &str| {
-        text.lines()
-            .find_map(|l| l.trim().strip_prefix(prefix).map(|r| r.trim().to_string()))
-    };
-    let rps = find("Requests/sec:")
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(0.0);
-    let p50 = find("50%")
-        .map(|v| parse_duration_ms(&v))
-        .unwrap_or(f64::NAN);
-    let p99 = find("99%")
-        .map(|v| parse_duration_ms(&v))
-        .unwrap_or(f64::NAN);
-    if text.contains("Non-2xx") {
-        eprintln!("warning: wrk saw non-2xx responses:\n{text}");
-    }
-    WrkResult {
-        rps,
-        p50_ms: p50,
-        p99_ms: p99,
-    }
-}
+use nest_testkit::{TestStore, wrk};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -123,10 +75,10 @@ async fn main() {
     let home_url = format!("http://{addr}/v1/social/feeds/home?account={reader:#x}&limit=20");
     // Warm the cache, then measure the routes in the same run.
     let (l, p, h) = tokio::task::spawn_blocking(move || {
-        let _ = wrk(&listings_url.replace("-d6s", "-d1s"));
-        let ping = wrk(&ping_url);
-        let listings = wrk(&listings_url);
-        let home = wrk(&home_url);
+        let _ = wrk(&listings_url, 64, 1);
+        let ping = wrk(&ping_url, 64, 6);
+        let listings = wrk(&listings_url, 64, 6);
+        let home = wrk(&home_url, 64, 6);
         (listings, ping, home)
     })
     .await

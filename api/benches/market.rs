@@ -19,16 +19,12 @@ use alloy::{
 };
 use bson::{Document, doc};
 use nest_api::{ApiConfig, AppState, ratelimit::RateLimits};
-use nest_chain::NestAddresses;
 use nest_keys::{NestSigner, TokenSigner};
 use nest_store::{
     Activity, Listing, ListingStatus, MetadataState, Nft, NftMetadata, ParsedMetadata, Projection,
     Store, Trait, testing::fresh_test_store,
 };
-use std::{
-    process::Command,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 const BACKGROUNDS: [&str; 8] = [
     "Sand", "Sky", "Mint", "Night", "Rose", "Moss", "Ash", "Gold",
@@ -172,42 +168,6 @@ async fn fill(store: &Store, nft: Address, market: Address, scale: f64) -> (u64,
     (nfts, listings, activity)
 }
 
-struct WrkResult {
-    rps: f64,
-    p99_ms: f64,
-}
-
-fn wrk(url: &str) -> WrkResult {
-    let out = Command::new("wrk")
-        .args(["-t2", "-c32", "-d4s", "--latency", url])
-        .output()
-        .expect("wrk (scripts/setup installs it)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let find = |prefix: &str| {
-        text.lines()
-            .find_map(|l| l.trim().strip_prefix(prefix).map(|r| r.trim().to_string()))
-    };
-    let ms = |v: String| {
-        let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len()));
-        let n: f64 = num.parse().unwrap_or(f64::NAN);
-        match unit {
-            "us" => n / 1_000.0,
-            "ms" => n,
-            "s" => n * 1_000.0,
-            _ => f64::NAN,
-        }
-    };
-    if text.contains("Non-2xx") {
-        eprintln!("warning: wrk saw non-2xx responses for {url}");
-    }
-    WrkResult {
-        rps: find("Requests/sec:")
-            .and_then(|r| r.parse().ok())
-            .unwrap_or(0.0),
-        p99_ms: find("99%").map(ms).unwrap_or(f64::NAN),
-    }
-}
-
 /// One GET at a time over a fresh connection; returns (status, elapsed).
 async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, Duration) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -287,14 +247,7 @@ async fn main() {
     let store = fresh_test_store("bench_market")
         .await
         .expect("store (scripts/setup)");
-    let addresses = NestAddresses {
-        forwarder: Address::repeat_byte(1),
-        token: Address::repeat_byte(2),
-        timelock: Address::repeat_byte(3),
-        governor: Address::repeat_byte(4),
-        nft: Address::repeat_byte(5),
-        marketplace: Address::repeat_byte(6),
-    };
+    let addresses = nest_testkit::placeholder_addresses();
     let filled = Instant::now();
     let (nfts, listings, activity) =
         fill(&store, addresses.nft, addresses.marketplace, scale).await;
@@ -355,10 +308,13 @@ async fn main() {
         format!("http://{addr}/v1/activity?user={}&limit=24", user(1)),
         format!("http://{addr}/v1/ping"),
     ];
-    let cached =
-        tokio::task::spawn_blocking(move || urls.iter().map(|u| wrk(u)).collect::<Vec<_>>())
-            .await
-            .expect("wrk");
+    let cached = tokio::task::spawn_blocking(move || {
+        urls.iter()
+            .map(|u| nest_testkit::wrk(u, 32, 4))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .expect("wrk");
 
     println!(
         "marketplace read benchmark: {nfts} NFTs, {listings} listings, {activity} activity items (NEST_BENCH_SCALE={scale})"

@@ -10,26 +10,6 @@ use common::*;
 use nest_abis::NestMarketplace;
 use std::time::Duration;
 
-async fn sign_in(api: &Api, stack: &Stack, account: usize) -> (String, String) {
-    let nonce = api.client.get("/v1/auth/nonce").await.json()["nonce"]
-        .as_str()
-        .expect("nonce")
-        .to_string();
-    let key = &stack.keys[account];
-    let message = siwe_message(
-        "localhost:8080",
-        ORIGIN,
-        &key.address().to_checksum(None),
-        31337,
-        &nonce,
-        &rfc3339_now(),
-    );
-    let signature = key.sign_message(message.as_bytes()).await.expect("sign");
-    let body =
-        serde_json::json!({ "message": message, "signature": format!("{signature}") }).to_string();
-    (body, message)
-}
-
 async fn post(api: &Api, path: &str, body: &str, extra: &[(&str, &str)]) -> HttpResponse {
     let mut headers = vec![("Content-Type", "application/json")];
     headers.extend_from_slice(extra);

@@ -4,41 +4,11 @@
 
 mod common;
 
-use alloy::{primitives::U256, signers::Signer};
+use alloy::primitives::U256;
 use common::*;
 use nest_abis::NestNFT;
 use nest_indexer::{MetadataConfig, MetadataResolver};
 use nest_store::MetadataState;
-
-async fn session(api: &Api, stack: &Stack, account: usize) -> String {
-    let nonce = api.client.get("/v1/auth/nonce").await.json()["nonce"]
-        .as_str()
-        .expect("nonce")
-        .to_string();
-    let key = &stack.keys[account];
-    let message = siwe_message(
-        "localhost:8080",
-        ORIGIN,
-        &key.address().to_checksum(None),
-        31337,
-        &nonce,
-        &rfc3339_now(),
-    );
-    let signature = key.sign_message(message.as_bytes()).await.expect("sign");
-    let body =
-        serde_json::json!({ "message": message, "signature": format!("{signature}") }).to_string();
-    let signed = api
-        .client
-        .request(
-            "POST",
-            "/v1/auth/verify",
-            &[("Content-Type", "application/json")],
-            Some(&body),
-        )
-        .await;
-    assert_eq!(signed.status, 200, "{}", signed.body);
-    format!("Bearer {}", signed.json()["token"].as_str().expect("token"))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seeded_gallery_has_names_images_traits_filters_and_refreshes() {

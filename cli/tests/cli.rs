@@ -647,6 +647,16 @@ fn every_command_lists_the_variables_it_reads_in_its_help() {
         "NEST_RELAYER_MAX_FEE_GWEI",
         "NEST_REDIS_URL",
         "NEST_SESSION_KEY",
+        "NEST_SOCIAL_MODERATORS",
+        "NEST_WEB_DIR",
+        "NEST_PUBLIC_RPC_URL",
+    ];
+    let metadata = [
+        "NEST_IPFS_GATEWAY",
+        "NEST_ARWEAVE_GATEWAY",
+        "NEST_METADATA_WORKERS",
+        "NEST_METADATA_PER_HOST",
+        "NEST_METADATA_TIMEOUT",
     ];
     let relayer = [
         "NEST_RELAYER_LISTEN",
@@ -657,6 +667,7 @@ fn every_command_lists_the_variables_it_reads_in_its_help() {
         "NEST_RELAYER_MAX_FEE_GWEI",
         "NEST_KEEPER_INTERVAL_SECS",
         "NEST_WS_URL",
+        "NEST_RELAYER_METRICS_LISTEN",
     ];
     let expected: Vec<(Vec<&str>, Vec<&str>)> = vec![
         (
@@ -669,11 +680,41 @@ fn every_command_lists_the_variables_it_reads_in_its_help() {
         ),
         (
             vec!["indexer"],
-            [&service[..], &["NEST_WS_URL", "NEST_REDIS_URL"]].concat(),
+            [
+                &service[..],
+                &[
+                    "NEST_WS_URL",
+                    "NEST_REDIS_URL",
+                    "NEST_INDEXER_METRICS_LISTEN",
+                ],
+                &metadata,
+            ]
+            .concat(),
         ),
         (
             vec!["indexer", "run"],
-            [&service[..], &["NEST_WS_URL", "NEST_REDIS_URL"]].concat(),
+            [
+                &service[..],
+                &[
+                    "NEST_WS_URL",
+                    "NEST_REDIS_URL",
+                    "NEST_INDEXER_METRICS_LISTEN",
+                ],
+                &metadata,
+            ]
+            .concat(),
+        ),
+        (
+            vec!["monitor"],
+            vec![
+                "NEST_PROMETHEUS_URL",
+                "NEST_ALERTMANAGER_URL",
+                "NEST_MONITOR_SERIES",
+                "NEST_MONITOR_INTERVAL_SECS",
+                "NEST_MONITOR_STEP_SECS",
+                "NEST_MONITOR_METRICS_LISTEN",
+                "NEST_LOG",
+            ],
         ),
         (
             vec!["dev"],
@@ -685,6 +726,7 @@ fn every_command_lists_the_variables_it_reads_in_its_help() {
                     "NEST_SESSION_KEY",
                     "NEST_LOG",
                 ][..],
+                &metadata,
                 &SIGNER_VARIABLES,
             ]
             .concat(),

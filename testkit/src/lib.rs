@@ -9,6 +9,7 @@ mod redis;
 #[cfg(feature = "stack")]
 mod stack;
 mod store;
+mod wrk;
 
 pub use chain::{TestChain, TestChainBuilder, ether, send, send_value};
 pub use http::{HttpClient, HttpResponse};
@@ -22,6 +23,7 @@ pub use redis::TestRedis;
 #[cfg(feature = "stack")]
 pub use stack::{ORIGIN, TestApi, TestStack};
 pub use store::TestStore;
+pub use wrk::{WrkResult, wrk};
 
 use std::path::PathBuf;
 

@@ -149,3 +149,43 @@ pub fn rfc3339(secs: u64) -> String {
         rem % 60
     )
 }
+
+/// A signed SIWE sign-in for dev account `account`: the `POST /v1/auth/verify` body and the
+/// message signed.
+pub async fn sign_in(api: &Api, stack: &Stack, account: usize) -> (String, String) {
+    let nonce = api.client.get("/v1/auth/nonce").await.json()["nonce"]
+        .as_str()
+        .expect("nonce")
+        .to_string();
+    let key = &stack.keys[account];
+    let message = siwe_message(
+        "localhost:8080",
+        ORIGIN,
+        &key.address().to_checksum(None),
+        31337,
+        &nonce,
+        &rfc3339_now(),
+    );
+    let signature = alloy::signers::Signer::sign_message(key, message.as_bytes())
+        .await
+        .expect("sign");
+    let body =
+        serde_json::json!({ "message": message, "signature": format!("{signature}") }).to_string();
+    (body, message)
+}
+
+/// A session for dev account `account`: its `Authorization` header value.
+pub async fn session(api: &Api, stack: &Stack, account: usize) -> String {
+    let (body, _) = sign_in(api, stack, account).await;
+    let signed = api
+        .client
+        .request(
+            "POST",
+            "/v1/auth/verify",
+            &[("Content-Type", "application/json")],
+            Some(&body),
+        )
+        .await;
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    format!("Bearer {}", signed.json()["token"].as_str().expect("token"))
+}
