@@ -1019,8 +1019,14 @@ async fn the_openapi_document_declares_query_parameters_limits_and_problem_answe
         assert!(doc["paths"][path]["get"].is_object(), "{path} is described");
     }
     let mut lists = 0;
+    let mut operation_ids = std::collections::BTreeSet::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("item") {
+            let id = operation["operationId"].as_str().expect("operationId");
+            assert!(
+                operation_ids.insert(id.to_string()),
+                "{method} {path}: operationId {id} is not unique"
+            );
             for parameter in operation["parameters"].as_array().into_iter().flatten() {
                 let name = parameter["name"].as_str().expect("name");
                 let placed = parameter["in"].as_str().expect("in");

@@ -168,7 +168,7 @@ const REFRESH_PER_TOKEN: u32 = 2;
 const REFRESH_PER_USER: u32 = 20;
 
 /// `POST /v1/nfts/{contract}/{tokenId}/refresh`
-#[utoipa::path(post, path = "/v1/nfts/{contract}/{tokenId}/refresh", tag = "marketplace",
+#[utoipa::path(post, path = "/v1/nfts/{contract}/{tokenId}/refresh", operation_id = "refresh_nft_metadata", tag = "marketplace",
     params(("contract" = String, Path, description = "NFT contract", pattern = "^0x[0-9a-fA-F]{40}$"), ("tokenId" = String, Path, description = "Token id (decimal)", pattern = "^[0-9]{1,78}$")),
     security(("bearer" = [])),
     responses((status = 202, body = RefreshDto), (status = 400, response = crate::openapi::BadRequest), (status = 401, response = crate::openapi::Unauthorized), (status = 404, response = crate::openapi::NotFound), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
