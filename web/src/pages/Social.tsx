@@ -17,6 +17,7 @@ export default function Social() {
     <section className="stack social">
       <h1>{t("social.title")}</h1>
       <Composer onPosted={() => setTab("global")} />
+      <AppKeyPanel />
       <div role="tablist" aria-label={t("social.feeds")} className="tabs">
         {(["global", "home"] as const).map((name) => (
           <button
@@ -41,7 +42,6 @@ export default function Social() {
           <Feed key="global" queryKey={keys.feed("global", address)} load={(c) => endpoints.globalFeed(c, address)} empty={t("social.empty")} />
         )}
       </div>
-      <AppKeyPanel />
     </section>
   );
 }
