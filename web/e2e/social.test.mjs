@@ -5,7 +5,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { connect, connectAndSignIn, loadStack, openApp } from "./stack.mjs";
+import { KEYS, connect, connectAndSignIn, loadStack, openApp } from "./stack.mjs";
 
 let stack;
 before(async () => {
@@ -54,8 +54,8 @@ test("post, see it in the feed, like, reply; follow from another browser, home f
   await a.page.getByTestId("reply-text").fill(reply);
   await a.page.getByTestId("reply").click();
   await a.page.getByTestId("replies").getByText(reply).waitFor({ timeout: 20_000 });
-  const thread = await stack.api(`/v1/social/posts/${id}/thread`);
-  assert.ok(thread.replies.some((r) => r.text === reply && r.parent === id));
+  const replies = await stack.api(`/v1/social/posts/${id}/thread`);
+  assert.ok(replies.replies.some((r) => r.text === reply && r.parent === id));
   await a.page.screenshot({ path: `${stack.shots}/social-thread-360.png`, fullPage: true });
 
   // Bob follows Alice from her profile (another browser, 1280 px, dark).
@@ -98,6 +98,16 @@ test("post, see it in the feed, like, reply; follow from another browser, home f
   await inHome.getByTestId("report-send").click();
   await inHome.getByRole("status").waitFor({ timeout: 20_000 });
   assert.equal(typedSignatures(b.wallet), beforeKey + 1);
+
+  // A post in an NFT's discussion, from its page.
+  const nft = (await stack.api(`/v1/nfts?owner=${privateKeyToAccount(KEYS[1]).address}`)).items[0];
+  await b.page.goto(`${stack.origin}/nft/${nft.contract}/${nft.tokenId}`);
+  const about = `about this one ${Date.now()}`;
+  await b.page.getByTestId("discussion").getByTestId("compose-text").fill(about);
+  await b.page.getByTestId("discussion").getByTestId("post").click();
+  await b.page.getByTestId("discussion").getByTestId("feed").getByText(about).waitFor({ timeout: 20_000 });
+  const thread = await stack.api(`/v1/social/nfts/${nft.contract}/${nft.tokenId}/posts`);
+  assert.ok(thread.items.some((i) => i.type === "post" && i.post.text === about));
 
   assert.deepEqual(a.problems, []);
   assert.deepEqual(b.problems, []);

@@ -1,6 +1,6 @@
 // An NFT: art, owner, royalty, listing (buy, or list / change price / cancel for the owner),
-// offers (make, cancel, accept gaslessly), sales and transfer history.
-import { useState } from "react";
+// offers (make, cancel, accept gaslessly), sales, transfer history and its discussion.
+import { lazy, Suspense, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useQuery } from "@tanstack/react-query";
 import type { Address } from "viem";
@@ -14,6 +14,8 @@ import { formatPercent, parseAmount } from "../lib/format";
 import { useLive } from "../lib/live";
 import type { Listing } from "../api/types";
 import { parseTokenUri } from "../lib/metadata";
+
+const NftDiscussion = lazy(() => import("../social/NftDiscussion"));
 
 const same = (a?: string, b?: string) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
 
@@ -90,6 +92,9 @@ export default function NftPage({ contract, tokenId }: { contract: string; token
             ))}
           </ol>
         </section>
+        <Suspense fallback={null}>
+          <NftDiscussion contract={n.contract} tokenId={n.tokenId} />
+        </Suspense>
       </div>
     </article>
   );
