@@ -31,7 +31,7 @@ test("post, see it in the feed, like, reply; follow from another browser, home f
   // Post: one typed-data signature by the wallet, then the post shows in the global feed.
   const before = typedSignatures(a.wallet);
   await a.page.getByTestId("compose-text").fill(text);
-  await a.page.getByTestId("post").click();
+  await a.page.getByTestId("post-send").click();
   const mine = a.page.getByTestId("feed").getByTestId("post").filter({ hasText: text });
   await mine.waitFor({ timeout: 20_000 });
   assert.equal(typedSignatures(a.wallet), before + 1, "the wallet signed the post");
@@ -52,7 +52,7 @@ test("post, see it in the feed, like, reply; follow from another browser, home f
   await a.page.waitForURL(`**/social/post/${id}`);
   const reply = `a reply ${Date.now()}`;
   await a.page.getByTestId("reply-text").fill(reply);
-  await a.page.getByTestId("reply").click();
+  await a.page.getByTestId("reply-send").click();
   await a.page.getByTestId("replies").getByText(reply).waitFor({ timeout: 20_000 });
   const replies = await stack.api(`/v1/social/posts/${id}/thread`);
   assert.ok(replies.replies.some((r) => r.text === reply && r.parent === id));
@@ -104,7 +104,7 @@ test("post, see it in the feed, like, reply; follow from another browser, home f
   await b.page.goto(`${stack.origin}/nft/${nft.contract}/${nft.tokenId}`);
   const about = `about this one ${Date.now()}`;
   await b.page.getByTestId("discussion").getByTestId("compose-text").fill(about);
-  await b.page.getByTestId("discussion").getByTestId("post").click();
+  await b.page.getByTestId("discussion").getByTestId("post-send").click();
   await b.page.getByTestId("discussion").getByTestId("feed").getByText(about).waitFor({ timeout: 20_000 });
   const thread = await stack.api(`/v1/social/nfts/${nft.contract}/${nft.tokenId}/posts`);
   assert.ok(thread.items.some((i) => i.type === "post" && i.post.text === about));

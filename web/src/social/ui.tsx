@@ -228,7 +228,7 @@ export function Composer({ parent, channel, onPosted }: { parent?: Hex; channel?
         <span className={size > MAX_POST_BYTES ? "small error" : "small muted"} aria-live="polite">
           {t("social.bytesLeft", { n: formatNumber(MAX_POST_BYTES - size, i18n.language) })}
         </span>
-        <button type="submit" className="btn primary" disabled={busy || !text.trim() || size > MAX_POST_BYTES} data-testid={parent ? "reply" : "post"}>
+        <button type="submit" className="btn primary" disabled={busy || !text.trim() || size > MAX_POST_BYTES} data-testid={parent ? "reply-send" : "post-send"}>
           {busy ? t("wallet.signing") : parent ? t("social.reply") : t("social.post")}
         </button>
       </div>
