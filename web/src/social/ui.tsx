@@ -383,7 +383,7 @@ export function AppKeyPanel() {
   const { busy, error, run } = useSocialWrite();
   if (!connected || wrongNetwork || !address) return null;
   return (
-    <div className="panel stack" data-testid="app-key">
+    <div className="panel stack quick" data-testid="app-key">
       <h2>{t("social.quick.title")}</h2>
       {key ? (
         <>
