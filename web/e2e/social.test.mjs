@@ -102,6 +102,10 @@ test("post, see it in the feed, like, reply; follow from another browser, home f
   // A post in an NFT's discussion, from its page.
   const nft = (await stack.api(`/v1/nfts?owner=${privateKeyToAccount(KEYS[1]).address}`)).items[0];
   await b.page.goto(`${stack.origin}/nft/${nft.contract}/${nft.tokenId}`);
+  await b.page.getByTestId("owner").waitFor();
+  // The discussion loads when scrolled near.
+  await b.page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  await b.page.getByTestId("discussion").waitFor();
   const about = `about this one ${Date.now()}`;
   await b.page.getByTestId("discussion").getByTestId("compose-text").fill(about);
   await b.page.getByTestId("discussion").getByTestId("post-send").click();
