@@ -22,6 +22,7 @@ import {
   type SocialDomain,
   type SocialStruct,
 } from "../src/social/messages";
+import { embedHref, segments } from "../src/social/text";
 
 const rust = readFileSync(new URL("../../social/src/message.rs", import.meta.url), "utf8");
 
@@ -178,5 +179,36 @@ describe("social typed data matches nest-social (social/src/message.rs)", () => 
     const json = JSON.parse(JSON.stringify(envelope(domain, "Like", msg, signature, "0x000000000000000000000000000000000000bEEF")));
     expect(Object.keys(json).sort()).toEqual(["appKey", "domain", "message", "signature", "type"]);
     expect(Object.keys(json.domain).sort()).toEqual(["chainId", "name", "salt", "version"]);
+  });
+});
+
+describe("showing posts", () => {
+  it("cuts text at mentions given as UTF-8 byte ranges", () => {
+    const text = "안녕 @bob 🦊 and @carol!";
+    const bytes = new TextEncoder().encode(text);
+    const at = (s: string) => new TextEncoder().encode(text.slice(0, text.indexOf(s))).length;
+    const bob = { account: "0xb0b", start: at("@bob"), end: at("@bob") + 4 };
+    const carol = { account: "0xca7", start: at("@carol"), end: at("@carol") + 6 };
+    expect(segments(text, [carol, bob])).toEqual([
+      { text: "안녕 " },
+      { text: "@bob", account: "0xb0b" },
+      { text: " 🦊 and " },
+      { text: "@carol", account: "0xca7" },
+      { text: "!" },
+    ]);
+    // Out of range, empty or overlapping ranges stay plain text.
+    expect(segments(text, [{ account: "0x1", start: 0, end: bytes.length + 1 }])).toEqual([{ text }]);
+    expect(segments(text, [bob, { ...carol, start: bob.start + 1 }])).toHaveLength(3);
+    expect(segments("", [])).toEqual([{ text: "" }]);
+  });
+
+  it("links embeds inside the dApp, URLs outside, and nothing else", () => {
+    expect(embedHref("nft:0x0000000000000000000000000000000000000001:7")).toEqual({ href: "/nft/0x0000000000000000000000000000000000000001/7", external: false });
+    expect(embedHref("auction:3")).toEqual({ href: "/auction/3", external: false });
+    expect(embedHref("proposal:12")).toEqual({ href: "/dao/12", external: false });
+    expect(embedHref("https://example.com/a")).toEqual({ href: "https://example.com/a", external: true });
+    expect(embedHref("javascript:alert(1)")).toBeNull();
+    expect(embedHref("nft:../../x:1")).toBeNull();
+    expect(embedHref("listing:4")).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 // The social pieces the pages share: a post card (text rendered as text, mentions and embeds as
 // links), an on-chain activity row, the composer, and the like, follow and report buttons.
-import { useState, useSyncExternalStore, type ReactNode } from "react";
+import { useState, useSyncExternalStore } from "react";
 import { useTranslation } from "react-i18next";
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Address, Hex } from "viem";
@@ -14,10 +14,10 @@ import { formatDate, formatNumber, formatRelative, shortAddress } from "../lib/f
 import { Link } from "../lib/router";
 import { followMessage, likeMessage, postMessage, reportMessage } from "./messages";
 import { delegateAppKey, revokeAppKey, sendMessage, storedAppKey } from "./send";
+import { embedHref, segments } from "./text";
 
 export const MAX_POST_BYTES = 1024;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 export function accountName(a: SocialAccount): string {
   return a.displayName || (a.handle ? `@${a.handle}` : shortAddress(a.address));
@@ -31,34 +31,21 @@ export function AccountLink({ account }: { account: SocialAccount }) {
   );
 }
 
-/** A post's text with its mentions (UTF-8 byte ranges) as profile links; everything as text. */
+/** A post's text with its mentions as profile links; everything as text. */
 export function PostText({ post }: { post: SocialPost }) {
-  const bytes = encoder.encode(post.text);
-  const parts: ReactNode[] = [];
-  let at = 0;
-  const mentions = [...post.mentions].sort((a, b) => a.start - b.start);
-  for (const m of mentions) {
-    if (m.start < at || m.end > bytes.length || m.end <= m.start) continue;
-    parts.push(decoder.decode(bytes.slice(at, m.start)));
-    parts.push(
-      <Link key={m.start} href={`/social/u/${m.account}`}>
-        {decoder.decode(bytes.slice(m.start, m.end))}
-      </Link>,
-    );
-    at = m.end;
-  }
-  parts.push(decoder.decode(bytes.slice(at)));
-  return <p className="post-text">{parts}</p>;
-}
-
-/** Where an embed points inside the dApp (or the web for a URL). */
-export function embedHref(embed: string): { href: string; external: boolean } | null {
-  const [kind, a, b] = embed.split(":");
-  if (kind === "nft" && a && b) return { href: `/nft/${a}/${b}`, external: false };
-  if (kind === "auction" && a) return { href: `/auction/${a}`, external: false };
-  if (kind === "proposal" && a) return { href: `/dao/${a}`, external: false };
-  if (/^https?:\/\//.test(embed)) return { href: embed, external: true };
-  return null;
+  return (
+    <p className="post-text">
+      {segments(post.text, post.mentions).map((s, i) =>
+        s.account ? (
+          <Link key={i} href={`/social/u/${s.account}`}>
+            {s.text}
+          </Link>
+        ) : (
+          s.text
+        ),
+      )}
+    </p>
+  );
 }
 
 function Embed({ embed }: { embed: string }) {
