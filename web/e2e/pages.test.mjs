@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
 import { privateKeyToAccount } from "viem/accounts";
-import { CHROMIUM_ARGS, CHROMIUM_PATH, KEYS, connect, loadStack, openApp } from "./stack.mjs";
+import { CHROMIUM_ARGS, CHROMIUM_PATH, KEYS, connect, loadStack, openApp, socialPostAs } from "./stack.mjs";
 
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -25,6 +25,9 @@ before(async () => {
   const proposals = await stack.api("/v1/proposals");
   const owner = privateKeyToAccount(KEYS[1]).address;
   const nft = listings.items[0] ?? (await stack.api(`/v1/nfts?owner=${owner}`)).items[0];
+  // A post with a reply, so the social pages have content to audit.
+  const post = await socialPostAs(stack, KEYS[2], `Audit post ${Date.now()}: gm, Nest!`);
+  await socialPostAs(stack, KEYS[3], `Audit reply ${Date.now()}`, post);
   pages = [
     ["market", "/", "listing-card"],
     ["nft", `/nft/${nft.nft ?? nft.contract}/${nft.tokenId}`, "owner"],
@@ -33,6 +36,9 @@ before(async () => {
     ["dao", "/dao", "proposals"],
     ["proposal", proposals.items[0] ? `/dao/${proposals.items[0].id}` : null, "proposal-state"],
     ["settings", "/settings", "theme-toggle"],
+    ["social", "/social", "post"],
+    ["social-post", `/social/post/${post}`, "replies"],
+    ["social-profile", `/social/u/${privateKeyToAccount(KEYS[2]).address}`, "profile"],
   ].filter(([, path]) => path);
 });
 after(async () => {

@@ -122,3 +122,41 @@ export async function chainTime(stack) {
   const block = await stack.reader.getBlock();
   return Number(block.timestamp);
 }
+
+/**
+ * Posts `text` as the holder of `key` through the api (signed in Node like nest dev's seed), so
+ * a page has a post to show; returns the post id.
+ */
+export async function socialPostAs(stack, key, text, parent = `0x${"0".repeat(64)}`) {
+  const account = privateKeyToAccount(key);
+  const domain = await stack.api("/v1/social/domain");
+  const message = { account: account.address, timestamp: Math.floor(Date.now() / 1000), text, mentions: [], embeds: [], channel: "", parent };
+  const signature = await account.signTypedData({
+    domain,
+    types: {
+      Post: [
+        { name: "account", type: "address" },
+        { name: "timestamp", type: "uint64" },
+        { name: "text", type: "string" },
+        { name: "mentions", type: "Mention[]" },
+        { name: "embeds", type: "string[]" },
+        { name: "channel", type: "string" },
+        { name: "parent", type: "bytes32" },
+      ],
+      Mention: [
+        { name: "account", type: "address" },
+        { name: "start", type: "uint32" },
+        { name: "end", type: "uint32" },
+      ],
+    },
+    primaryType: "Post",
+    message: { ...message, timestamp: BigInt(message.timestamp) },
+  });
+  const r = await fetch(`${stack.origin}/v1/social/messages`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ type: "post", domain, message, signature }),
+  });
+  if (!r.ok) throw new Error(`post: HTTP ${r.status} ${await r.text()}`);
+  return (await r.json()).hash;
+}

@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 import { Link, match, usePath } from "./lib/router";
 import { NetworkBanner, WalletButton } from "./components/Wallet";
 import { TxTray } from "./components/TxTray";
+import { NotificationsLink } from "./components/NotificationsLink";
 import { currentTheme, setTheme, type Theme } from "./lib/theme";
 import { LANGUAGES, setLanguage, type Language } from "./i18n";
 
@@ -15,6 +16,10 @@ const loaders = {
   dao: () => import("./pages/Dao"),
   proposal: () => import("./pages/ProposalPage"),
   settings: () => import("./pages/Settings"),
+  social: () => import("./pages/Social"),
+  socialPost: () => import("./pages/SocialPost"),
+  socialProfile: () => import("./pages/SocialProfile"),
+  notifications: () => import("./pages/SocialNotifications"),
 };
 const Market = lazy(loaders.market);
 const NftPage = lazy(loaders.nft);
@@ -23,6 +28,10 @@ const Portfolio = lazy(loaders.portfolio);
 const Dao = lazy(loaders.dao);
 const ProposalPage = lazy(loaders.proposal);
 const Settings = lazy(loaders.settings);
+const Social = lazy(loaders.social);
+const SocialPost = lazy(loaders.socialPost);
+const SocialProfile = lazy(loaders.socialProfile);
+const SocialNotifications = lazy(loaders.notifications);
 
 /** Starts loading `route`'s code now (the module is shared with its lazy component). */
 export function preloadRoute(route: string): void {
@@ -72,6 +81,7 @@ export function LanguageSelect({ id }: { id: string }) {
 const NAV = [
   ["/", "nav.market", "market"],
   ["/dao", "nav.dao", "dao"],
+  ["/social", "nav.social", "social"],
   ["/portfolio", "nav.portfolio", "portfolio"],
   ["/settings", "nav.settings", "settings"],
 ] as const;
@@ -79,6 +89,7 @@ const NAV = [
 function section(route: string): string {
   if (route === "nft" || route === "auction") return "market";
   if (route === "proposal") return "dao";
+  if (route === "socialPost" || route === "socialProfile" || route === "notifications") return "social";
   return route;
 }
 
@@ -101,7 +112,7 @@ export function App() {
           <span>Nest</span>
         </Link>
         <nav aria-label={t("nav.main")} className="top-nav">
-          {NAV.slice(0, 3).map(([href, key, name]) => (
+          {NAV.slice(0, 4).map(([href, key, name]) => (
             <Link key={href} href={href} aria-current={current === name ? "page" : undefined}>
               {t(key)}
             </Link>
@@ -112,6 +123,7 @@ export function App() {
             <LanguageSelect id="lang-top" />
           </span>
           <ThemeToggle />
+          <NotificationsLink />
           <WalletButton />
         </div>
       </header>
@@ -125,6 +137,10 @@ export function App() {
           {route.name === "dao" && <Dao />}
           {route.name === "proposal" && <ProposalPage id={route.params.id} />}
           {route.name === "settings" && <Settings />}
+          {route.name === "social" && <Social />}
+          {route.name === "socialPost" && <SocialPost id={route.params.id.toLowerCase()} />}
+          {route.name === "socialProfile" && <SocialProfile address={route.params.address.toLowerCase()} />}
+          {route.name === "notifications" && <SocialNotifications />}
           {route.name === "notFound" && (
             <section>
               <h1>{t("common.notFound")}</h1>

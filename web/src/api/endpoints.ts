@@ -17,7 +17,15 @@ import type {
   Sale,
   Session,
   Vote,
+  Accepted,
+  FeedItem,
+  NotificationPage,
+  SocialAccount,
+  SocialPost,
+  SocialProfile,
+  SocialThread,
 } from "./types";
+import type { Envelope, SocialDomain } from "../social/messages";
 
 export interface ListingFilter {
   status?: string;
@@ -53,6 +61,21 @@ export const endpoints = {
   me: () => api.get<{ address: string; firstSeen: string }>("/v1/me", undefined, true),
   relay: (body: Record<string, unknown>) => api.post<RelayAccepted>("/v1/relay", body),
   relayJob: (id: string) => api.get<RelayJob>(`/v1/relay/${id}`),
+  socialDomain: () => api.get<SocialDomain>("/v1/social/domain"),
+  socialSend: (e: Envelope) => api.post<Accepted>("/v1/social/messages", e),
+  globalFeed: (cursor?: string, viewer?: string) => api.get<Page<FeedItem>>("/v1/social/feeds/global", { cursor, viewer }),
+  homeFeed: (account: string, cursor?: string) => api.get<Page<FeedItem>>("/v1/social/feeds/home", { account, cursor }),
+  nftPosts: (contract: string, tokenId: string, cursor?: string) =>
+    api.get<Page<FeedItem>>(`/v1/social/nfts/${contract}/${tokenId}/posts`, { cursor }),
+  socialProfile: (address: string) => api.get<SocialProfile>(`/v1/social/accounts/${address}`),
+  accountPosts: (address: string, cursor?: string, viewer?: string) =>
+    api.get<Page<FeedItem>>(`/v1/social/accounts/${address}/posts`, { cursor, viewer }),
+  following: (address: string, cursor?: string) =>
+    api.get<Page<SocialAccount>>(`/v1/social/accounts/${address}/following`, { cursor, limit: 100 }),
+  socialPost: (id: string) => api.get<SocialPost>(`/v1/social/posts/${id}`),
+  thread: (id: string, cursor?: string, viewer?: string) => api.get<SocialThread>(`/v1/social/posts/${id}/thread`, { cursor, viewer }),
+  notifications: (cursor?: string, limit?: number) => api.get<NotificationPage>("/v1/social/notifications", { cursor, limit }, true),
+  markRead: (upTo?: string) => api.post<{ marked: number; unread: number }>("/v1/social/notifications/read", upTo ? { upTo } : {}, true),
 };
 
 /** TanStack Query keys, one family per resource, so live notices invalidate exactly. */
@@ -66,4 +89,11 @@ export const keys = {
   proposals: (state?: string) => ["proposals", state ?? "all"] as const,
   proposal: (id: string) => ["proposal", id] as const,
   delegate: (address: string) => ["delegate", address.toLowerCase()] as const,
+  // Social: every family starts with "social" so one notice can refresh them all.
+  socialDomain: () => ["social", "domain"] as const,
+  feed: (name: string, who?: string) => ["social", "feed", name, who?.toLowerCase() ?? ""] as const,
+  socialProfile: (address: string) => ["social", "profile", address.toLowerCase()] as const,
+  following: (address: string) => ["social", "following", address.toLowerCase()] as const,
+  thread: (id: string) => ["social", "thread", id] as const,
+  notifications: (address: string) => ["social-notifications", address.toLowerCase()] as const,
 };

@@ -173,3 +173,85 @@ export interface RelayJob {
   receipt?: { txHash: string; blockNumber: number; success: boolean };
   error?: string;
 }
+
+// Social (nest-social views): addresses lowercase, times unix seconds, text plain text.
+export interface SocialAccount {
+  address: string;
+  handle?: string | null;
+  displayName?: string | null;
+}
+
+export interface SocialProfile extends SocialAccount {
+  bio?: string | null;
+  avatar?: { contract: string; tokenId: string } | null;
+  followers: number;
+  following: number;
+  posts: number;
+  firstSeen: number;
+  banned: boolean;
+}
+
+export interface SocialPost {
+  id: string;
+  author: SocialAccount;
+  text: string;
+  mentions: { account: string; start: number; end: number }[];
+  embeds: string[];
+  channel?: string | null;
+  parent?: string | null;
+  root?: string | null;
+  depth: number;
+  createdAt: number;
+  editedAt?: number | null;
+  revisions: number;
+  likes: number;
+  replies: number;
+  deleted: boolean;
+  hidden: boolean;
+  takenDown: boolean;
+  message: string;
+  key: string;
+}
+
+export interface SocialActivity {
+  actor: SocialAccount;
+  kind: string;
+  source: string;
+  nft?: string | null;
+  tokenId?: string | null;
+  amount?: string | null;
+  paymentToken?: string | null;
+  proposal?: string | null;
+  support?: number | null;
+  at: number;
+  key: string;
+}
+
+export type FeedItem = { type: "post"; post: SocialPost } | { type: "activity"; activity: SocialActivity };
+
+export interface SocialThread {
+  root: SocialPost;
+  replies: SocialPost[];
+  nextCursor?: string;
+}
+
+export interface SocialNotification {
+  id: string;
+  kind: string;
+  actor?: string | null;
+  target?: string | null;
+  detail?: string | null;
+  at: number;
+  read: boolean;
+  key: string;
+}
+
+export interface NotificationPage extends Page<SocialNotification> {
+  unread: number;
+}
+
+export interface Accepted {
+  hash: string;
+  type: string;
+  status: "accepted" | "duplicate";
+}

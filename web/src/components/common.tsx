@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { formatAmount, formatCountdown, shortAddress } from "../lib/format";
 import { ApiError } from "../api/client";
 import { artBucket } from "../lib/metadata";
+import { useSentinel } from "../lib/sentinel";
 
 /** Placeholder art until the metadata service serves images: colours derived from the token. */
 export function NftArt({ contract, tokenId, size = "card" }: { contract: string; tokenId: string; size?: "card" | "large" }) {
@@ -72,4 +73,26 @@ export function Countdown({ end, offset = 0 }: { end: number; offset?: number })
 export function StatusBadge({ status }: { status: string }) {
   const { t } = useTranslation();
   return <span className={`badge s-${status}`}>{t(`status.${status}`, { defaultValue: status })}</span>;
+}
+
+interface Pages {
+  hasNextPage: boolean;
+  isFetchingNextPage: boolean;
+  fetchNextPage: () => unknown;
+}
+
+/** The end of an infinitely scrolled list: loads the next page on approach, or on a click. */
+export function MorePages({ q, button = true }: { q: Pages; button?: boolean }) {
+  const { t } = useTranslation();
+  const sentinel = useSentinel(() => void q.fetchNextPage(), q.hasNextPage && !q.isFetchingNextPage);
+  return (
+    <>
+      <div ref={sentinel} />
+      {button && q.hasNextPage && (
+        <button type="button" className="btn" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
+          {t("common.more")}
+        </button>
+      )}
+    </>
+  );
 }

@@ -36,6 +36,10 @@ const routes: Array<[string, RegExp, string[]]> = [
   ["dao", /^\/dao$/, []],
   ["proposal", /^\/dao\/(\d{1,78})$/, ["id"]],
   ["settings", /^\/settings$/, []],
+  ["social", /^\/social$/, []],
+  ["socialPost", /^\/social\/post\/(0x[0-9a-fA-F]{64})$/, ["id"]],
+  ["socialProfile", /^\/social\/u\/(0x[0-9a-fA-F]{40})$/, ["address"]],
+  ["notifications", /^\/social\/notifications$/, []],
 ];
 
 export function match(path: string): Match {

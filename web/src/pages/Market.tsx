@@ -1,26 +1,14 @@
 // Explore: listings with filters and sorts, live auctions ending soonest; infinite scroll on the
 // api's cursors.
-import { useEffect, useRef, useState } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { endpoints, keys, type ListingFilter } from "../api/endpoints";
 import type { Auction, Listing } from "../api/types";
 import { Link } from "../lib/router";
-import { Amount, Countdown, ErrorNote, Loading, NftArt, StatusBadge } from "../components/common";
+import { Amount, Countdown, ErrorNote, Loading, MorePages, NftArt, StatusBadge } from "../components/common";
 import { config, ETH } from "../lib/config";
 import { parseAmount } from "../lib/format";
-
-function useSentinel(onVisible: () => void, enabled: boolean) {
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const el = ref.current;
-    if (!el || !enabled || typeof IntersectionObserver === "undefined") return;
-    const io = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && onVisible(), { rootMargin: "400px" });
-    io.observe(el);
-    return () => io.disconnect();
-  }, [onVisible, enabled]);
-  return ref;
-}
 
 export default function Market() {
   const { t } = useTranslation();
@@ -67,7 +55,6 @@ function Listings() {
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor,
   });
-  const sentinel = useSentinel(() => void q.fetchNextPage(), !!q.hasNextPage && !q.isFetchingNextPage);
   const items = q.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>
@@ -122,12 +109,7 @@ function Listings() {
           <ListingCard key={l.id} listing={l} />
         ))}
       </ul>
-      <div ref={sentinel} />
-      {q.hasNextPage && (
-        <button type="button" className="btn" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
-          {t("common.more")}
-        </button>
-      )}
+      <MorePages q={q} />
     </>
   );
 }
@@ -157,7 +139,6 @@ function Auctions() {
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor,
   });
-  const sentinel = useSentinel(() => void q.fetchNextPage(), !!q.hasNextPage && !q.isFetchingNextPage);
   const items = q.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>
@@ -173,7 +154,7 @@ function Auctions() {
           <AuctionCard key={a.id} auction={a} />
         ))}
       </ul>
-      <div ref={sentinel} />
+      <MorePages q={q} button={false} />
     </>
   );
 }

@@ -1,6 +1,6 @@
 // An NFT: art, owner, royalty, listing (buy, or list / change price / cancel for the owner),
-// offers (make, cancel, accept gaslessly), sales and transfer history.
-import { useState } from "react";
+// offers (make, cancel, accept gaslessly), sales, transfer history and its discussion.
+import { lazy, Suspense, useCallback, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useQuery } from "@tanstack/react-query";
 import type { Address } from "viem";
@@ -12,8 +12,24 @@ import * as actions from "../chain/actions";
 import { config, ETH } from "../lib/config";
 import { formatPercent, parseAmount } from "../lib/format";
 import { useLive } from "../lib/live";
+import { useSentinel } from "../lib/sentinel";
 import type { Listing } from "../api/types";
 import { parseTokenUri } from "../lib/metadata";
+
+const NftDiscussion = lazy(() => import("../social/NftDiscussion"));
+
+/** The discussion, fetched only when the reader scrolls near it (not part of the page's load). */
+function LaterDiscussion({ contract, tokenId }: { contract: string; tokenId: string }) {
+  const [shown, setShown] = useState(false);
+  const show = useCallback(() => setShown(true), []);
+  const sentinel = useSentinel(show, !shown);
+  if (!shown) return <div ref={sentinel} data-testid="discussion-sentinel" />;
+  return (
+    <Suspense fallback={null}>
+      <NftDiscussion contract={contract} tokenId={tokenId} />
+    </Suspense>
+  );
+}
 
 const same = (a?: string, b?: string) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
 
@@ -90,6 +106,7 @@ export default function NftPage({ contract, tokenId }: { contract: string; token
             ))}
           </ol>
         </section>
+        <LaterDiscussion contract={n.contract} tokenId={n.tokenId} />
       </div>
     </article>
   );

@@ -1,0 +1,395 @@
+// The social pieces the pages share: a post card (text rendered as text, mentions and embeds as
+// links), an on-chain activity row, the composer, and the like, follow and report buttons.
+import { useState, useSyncExternalStore } from "react";
+import { useTranslation } from "react-i18next";
+import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { Address, Hex } from "viem";
+import { endpoints, keys } from "../api/endpoints";
+import type { FeedItem, Page, SocialAccount, SocialActivity, SocialPost } from "../api/types";
+import { Amount, ErrorNote, Loading, MorePages } from "../components/common";
+import { useWallet } from "../components/Wallet";
+import { reasonOf } from "../chain/reason";
+import { config } from "../lib/config";
+import { formatDate, formatNumber, formatRelative, shortAddress } from "../lib/format";
+import { Link } from "../lib/router";
+import { followMessage, likeMessage, postMessage, reportMessage } from "./messages";
+import { delegateAppKey, revokeAppKey, sendMessage, storedAppKey } from "./send";
+import { embedHref, segments } from "./text";
+
+export const MAX_POST_BYTES = 1024;
+const encoder = new TextEncoder();
+
+export function accountName(a: SocialAccount): string {
+  return a.displayName || (a.handle ? `@${a.handle}` : shortAddress(a.address));
+}
+
+export function AccountLink({ account }: { account: SocialAccount }) {
+  return (
+    <Link href={`/social/u/${account.address}`} className="who" title={account.address}>
+      {accountName(account)}
+    </Link>
+  );
+}
+
+/** A post's text with its mentions as profile links; everything as text. */
+export function PostText({ post }: { post: SocialPost }) {
+  return (
+    <p className="post-text">
+      {segments(post.text, post.mentions).map((s, i) =>
+        s.account ? (
+          <Link key={i} href={`/social/u/${s.account}`}>
+            {s.text}
+          </Link>
+        ) : (
+          s.text
+        ),
+      )}
+    </p>
+  );
+}
+
+function Embed({ embed }: { embed: string }) {
+  const { t } = useTranslation();
+  const target = embedHref(embed);
+  if (!target) return <span className="mono small">{embed}</span>;
+  if (target.external)
+    return (
+      <a href={target.href} rel="noopener noreferrer nofollow ugc" target="_blank" className="small">
+        {embed}
+      </a>
+    );
+  const [kind, a, b] = embed.split(":");
+  const label =
+    kind === "nft" ? t("nft.name", { id: b }) : kind === "auction" ? t("social.embed.auction", { id: a }) : t("social.embed.proposal", { id: a });
+  return (
+    <Link href={target.href} className="small">
+      {label}
+    </Link>
+  );
+}
+
+export function PostCard({ post, link = true }: { post: SocialPost; link?: boolean }) {
+  const { t, i18n } = useTranslation();
+  const gone = post.deleted || post.takenDown;
+  return (
+    <article className="panel post" data-testid="post" data-id={post.id}>
+      <header className="row wrap spread">
+        <AccountLink account={post.author} />
+        <time className="small muted" dateTime={new Date(post.createdAt * 1000).toISOString()} title={formatDate(post.createdAt, i18n.language)}>
+          {formatRelative(post.createdAt, i18n.language)}
+        </time>
+      </header>
+      {gone ? (
+        <p className="muted">{post.takenDown ? t("social.takenDown") : t("social.deleted")}</p>
+      ) : (
+        <PostText post={post} />
+      )}
+      {post.embeds.length > 0 && (
+        <ul className="plain row wrap">
+          {post.embeds.map((e) => (
+            <li key={e}>
+              <Embed embed={e} />
+            </li>
+          ))}
+        </ul>
+      )}
+      {post.editedAt ? <p className="small muted">{t("social.edited")}</p> : null}
+      {!gone && (
+        <footer className="row wrap post-actions">
+          <LikeButton post={post} />
+          {link ? (
+            <Link href={`/social/post/${post.id}`} className="btn" data-testid="open-post">
+              {t("social.replies", { n: formatNumber(post.replies, i18n.language, true) })}
+            </Link>
+          ) : (
+            <span className="small muted">{t("social.replies", { n: formatNumber(post.replies, i18n.language, true) })}</span>
+          )}
+          <ReportButton post={post} />
+        </footer>
+      )}
+    </article>
+  );
+}
+
+export function ActivityRow({ activity }: { activity: SocialActivity }) {
+  const { t } = useTranslation();
+  const a = activity;
+  const item = a.tokenId ? t("nft.name", { id: a.tokenId }) : a.proposal ? t("social.embed.proposal", { id: a.proposal }) : "";
+  const href = a.nft && a.tokenId ? `/nft/${a.nft}/${a.tokenId}` : a.proposal ? `/dao/${a.proposal}` : null;
+  const vote = a.support === 1 ? "for" : a.support === 0 ? "against" : "abstain";
+  return (
+    <div className="panel activity row wrap" data-testid="activity">
+      <span aria-hidden="true">◆</span>
+      <AccountLink account={a.actor} />
+      <span>{t(`social.activity.${a.kind}`, { defaultValue: t("social.activity.other"), vote: t(`social.vote.${vote}`) })}</span>
+      {href && <Link href={href}>{item}</Link>}
+      {a.amount && a.paymentToken && <Amount value={a.amount} token={a.paymentToken} />}
+    </div>
+  );
+}
+
+/** A page of feed items with infinite scroll on the api's cursors. */
+export function Feed({ queryKey, load, empty }: { queryKey: readonly unknown[]; load: (cursor?: string) => Promise<Page<FeedItem>>; empty: string }) {
+  const q = useInfiniteQuery({
+    queryKey,
+    queryFn: ({ pageParam }) => load(pageParam),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor,
+  });
+  const items = q.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <>
+      {q.isPending && <Loading />}
+      {q.error && <ErrorNote error={q.error} />}
+      {q.isSuccess && items.length === 0 && <p className="muted">{empty}</p>}
+      <ul className="plain stack" data-testid="feed">
+        {items.map((i) => (
+          <li key={i.type === "post" ? i.post.key : i.activity.key}>{i.type === "post" ? <PostCard post={i.post} /> : <ActivityRow activity={i.activity} />}</li>
+        ))}
+      </ul>
+      <MorePages q={q} />
+    </>
+  );
+}
+
+/** Runs one social write at a time, shows its refusal, refreshes the social queries after. */
+export function useSocialWrite() {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = async (write: () => Promise<unknown>): Promise<boolean> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await write();
+      await client.invalidateQueries({ queryKey: ["social"] });
+      return true;
+    } catch (e) {
+      setError(reasonOf(e, t("tx.rejected")));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
+}
+
+function ErrorText({ text }: { text: string | null }) {
+  return text ? (
+    <p role="alert" className="error small">
+      {text}
+    </p>
+  ) : null;
+}
+
+/** The composer: a post, or a reply to `parent`. */
+export function Composer({ parent, channel, onPosted }: { parent?: Hex; channel?: string; onPosted?: () => void }) {
+  const { t, i18n } = useTranslation();
+  const { address, connected, wrongNetwork } = useWallet();
+  const [text, setText] = useState("");
+  const { busy, error, run } = useSocialWrite();
+  if (!connected || !address) return <p className="muted">{t("social.connectToPost")}</p>;
+  if (wrongNetwork) return <p className="muted">{t("wallet.switchFirst")}</p>;
+  const size = encoder.encode(text.normalize("NFC")).length;
+  const id = parent ? "reply-text" : "post-text";
+  return (
+    <form
+      className="panel stack composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!text.trim() || size > MAX_POST_BYTES) return;
+        void run(() => sendMessage("Post", postMessage(address, text, { parent, channel }))).then((ok) => {
+          if (ok) {
+            setText("");
+            onPosted?.();
+          }
+        });
+      }}
+    >
+      <label htmlFor={id} className="block">
+        {parent ? t("social.replyLabel") : t("social.postLabel")}
+      </label>
+      <textarea id={id} value={text} onChange={(e) => setText(e.target.value)} rows={3} maxLength={2000} data-testid={parent ? "reply-text" : "compose-text"} />
+      <div className="row wrap spread">
+        <span className={size > MAX_POST_BYTES ? "small error" : "small muted"} aria-live="polite">
+          {t("social.bytesLeft", { n: formatNumber(MAX_POST_BYTES - size, i18n.language) })}
+        </span>
+        <button type="submit" className="btn primary" disabled={busy || !text.trim() || size > MAX_POST_BYTES} data-testid={parent ? "reply-send" : "post-send"}>
+          {busy ? t("wallet.signing") : parent ? t("social.reply") : t("social.post")}
+        </button>
+      </div>
+      <ErrorText text={error} />
+    </form>
+  );
+}
+
+// Likes this browser sent (the api's post views carry counts, not the viewer's own likes).
+const likedKey = (account: string) => `nest.social.liked:${account.toLowerCase()}`;
+function likedSet(account: string): Set<string> {
+  try {
+    return new Set(JSON.parse(localStorage.getItem(likedKey(account)) ?? "[]") as string[]);
+  } catch {
+    return new Set();
+  }
+}
+function rememberLike(account: string, id: string, active: boolean) {
+  const set = likedSet(account);
+  if (active) set.add(id);
+  else set.delete(id);
+  try {
+    localStorage.setItem(likedKey(account), JSON.stringify([...set].slice(-500)));
+  } catch {
+    /* not remembered */
+  }
+}
+
+/** The app key this browser holds for the connected account (re-read when one is granted). */
+export function useAppKey(account: string | undefined) {
+  const raw = useSyncExternalStore(
+    (l) => {
+      window.addEventListener("nest-app-key", l);
+      window.addEventListener("storage", l);
+      return () => {
+        window.removeEventListener("nest-app-key", l);
+        window.removeEventListener("storage", l);
+      };
+    },
+    () => (account ? JSON.stringify(storedAppKey(config.chainId, account)) : "null"),
+  );
+  return JSON.parse(raw) as ReturnType<typeof storedAppKey>;
+}
+
+export function LikeButton({ post }: { post: SocialPost }) {
+  const { t, i18n } = useTranslation();
+  const { address, connected } = useWallet();
+  const [liked, setLiked] = useState(() => (address ? likedSet(address).has(post.id) : false));
+  const { busy, error, run } = useSocialWrite();
+  const count = post.likes;
+  return (
+    <>
+      <button
+        type="button"
+        className="btn"
+        aria-pressed={liked}
+        disabled={!connected || busy}
+        data-testid="like"
+        onClick={() => {
+          if (!address) return;
+          const next = !liked;
+          void run(() => sendMessage("Like", likeMessage(address, post.id as Hex, next), true)).then((ok) => {
+            if (ok) {
+              rememberLike(address, post.id, next);
+              setLiked(next);
+            }
+          });
+        }}
+      >
+        {liked ? "♥" : "♡"} {t("social.likes", { n: formatNumber(count, i18n.language, true) })}
+      </button>
+      <ErrorText text={error} />
+    </>
+  );
+}
+
+export function FollowButton({ target }: { target: string }) {
+  const { t } = useTranslation();
+  const { address } = useWallet();
+  const me = address ?? "";
+  const following = useQuery({ queryKey: keys.following(me), queryFn: () => endpoints.following(me), enabled: !!address });
+  const { busy, error, run } = useSocialWrite();
+  if (!address || address.toLowerCase() === target.toLowerCase()) return null;
+  const is = !!following.data?.items.some((a) => a.address.toLowerCase() === target.toLowerCase());
+  return (
+    <>
+      <button
+        type="button"
+        className={is ? "btn" : "btn primary"}
+        aria-pressed={is}
+        disabled={busy || following.isPending}
+        data-testid="follow"
+        onClick={() => void run(() => sendMessage("Link", followMessage(address, target as Address, !is), true))}
+      >
+        {is ? t("social.unfollow") : t("social.follow")}
+      </button>
+      <ErrorText text={error} />
+    </>
+  );
+}
+
+const REASONS = ["spam", "abuse", "scam", "other"] as const;
+
+export function ReportButton({ post }: { post: SocialPost }) {
+  const { t } = useTranslation();
+  const { address } = useWallet();
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState<(typeof REASONS)[number]>("spam");
+  const [done, setDone] = useState(false);
+  const { busy, error, run } = useSocialWrite();
+  if (!address) return null;
+  if (done) return <span className="small muted" role="status">{t("social.reported")}</span>;
+  if (!open)
+    return (
+      <button type="button" className="btn" onClick={() => setOpen(true)} data-testid="report">
+        {t("social.report")}
+      </button>
+    );
+  const selectId = `report-${post.id.slice(2, 10)}`;
+  return (
+    <form
+      className="row wrap"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void run(() => sendMessage("Report", reportMessage(address, post.id, reason), true)).then((ok) => ok && setDone(true));
+      }}
+    >
+      <label htmlFor={selectId}>{t("social.reportReason")}</label>
+      <select id={selectId} value={reason} onChange={(e) => setReason(e.target.value as (typeof REASONS)[number])}>
+        {REASONS.map((r) => (
+          <option key={r} value={r}>
+            {t(`social.reasons.${r}`)}
+          </option>
+        ))}
+      </select>
+      <button type="submit" className="btn danger" disabled={busy} data-testid="report-send">
+        {t("social.sendReport")}
+      </button>
+      <button type="button" className="btn" onClick={() => setOpen(false)}>
+        {t("nft.cancel")}
+      </button>
+      <ErrorText text={error} />
+    </form>
+  );
+}
+
+/** Quick actions: delegate an app key once so likes and follows need no wallet prompt. */
+export function AppKeyPanel() {
+  const { t, i18n } = useTranslation();
+  const { address, connected, wrongNetwork } = useWallet();
+  const key = useAppKey(address);
+  const { busy, error, run } = useSocialWrite();
+  if (!connected || wrongNetwork || !address) return null;
+  return (
+    <div className="panel stack quick" data-testid="app-key">
+      <h2>{t("social.quick.title")}</h2>
+      {key ? (
+        <>
+          <p className="small" data-testid="app-key-on">
+            {t("social.quick.on", { when: formatDate(key.expiry, i18n.language) })}
+          </p>
+          <button type="button" className="btn" disabled={busy} onClick={() => void run(() => revokeAppKey(address))}>
+            {t("social.quick.turnOff")}
+          </button>
+        </>
+      ) : (
+        <>
+          <p className="small muted">{t("social.quick.explain")}</p>
+          <button type="button" className="btn primary" disabled={busy} onClick={() => void run(() => delegateAppKey(address))} data-testid="app-key-enable">
+            {busy ? t("wallet.signing") : t("social.quick.turnOn")}
+          </button>
+        </>
+      )}
+      <ErrorText text={error} />
+    </div>
+  );
+}
