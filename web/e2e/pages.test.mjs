@@ -69,6 +69,13 @@ for (const colorScheme of ["light", "dark"]) {
         if (name !== "market") await page.getByTestId("connect").or(page.getByTestId("sign-in")).first().waitFor();
         await page.getByTestId(ready).first().waitFor({ state: "attached", timeout: 20_000 });
         await page.waitForLoadState("networkidle").catch(() => {});
+        if (name === "nft" || name === "market") {
+          // The seeded tokens' images, resolved by the indexer and resized by the api's media endpoint.
+          const image = page.getByTestId("nft-image").first();
+          await image.waitFor({ timeout: 20_000 });
+          await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await image.elementHandle(), { timeout: 20_000 });
+          assert.match(await image.getAttribute("src"), /^\/v1\/media\/[0-9a-f]{64}\?w=(384|1024)&format=webp$/);
+        }
         assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), colorScheme);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         assert.ok(overflow <= 0, `${name} scrolls sideways by ${overflow}px at ${width}px`);

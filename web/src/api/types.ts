@@ -28,11 +28,31 @@ export interface Listing {
   createdBlock: number;
 }
 
+/** One trait of a token (OpenSea metadata standard). */
+export interface NftTrait {
+  traitType: string;
+  value: string;
+  displayType?: string;
+}
+
+/** A token's metadata as the api resolved it; `image` is a `/v1/media/{sha256}` path. */
+export interface NftMetadata {
+  state: "pending" | "resolved" | "failed";
+  refreshing: boolean;
+  name?: string;
+  description?: string;
+  image?: string;
+  externalUrl?: string;
+  attributes: NftTrait[];
+  error?: string;
+}
+
 export interface Nft {
   contract: string;
   tokenId: string;
   owner: string;
   tokenUri: string;
+  metadata?: NftMetadata;
   royaltyReceiver?: string;
   royaltyBps: number;
   mintedBlock: number;

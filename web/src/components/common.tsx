@@ -3,17 +3,71 @@ import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { formatAmount, formatCountdown, shortAddress } from "../lib/format";
 import { ApiError } from "../api/client";
-import { artBucket } from "../lib/metadata";
+import { useQuery } from "@tanstack/react-query";
+import { artBucket, mediaUrl } from "../lib/metadata";
+import { endpoints, keys } from "../api/endpoints";
+import type { NftMetadata } from "../api/types";
 import { useSentinel } from "../lib/sentinel";
 
-/** Placeholder art until the metadata service serves images: colours derived from the token. */
-export function NftArt({ contract, tokenId, size = "card" }: { contract: string; tokenId: string; size?: "card" | "large" }) {
+/**
+ * A token's resolved metadata: `known` when the caller has the NFT, else read with the NFT's
+ * detail (the same cached query its page uses, so a card and its page ask once).
+ */
+export function useNftMetadata(contract: string, tokenId: string, known?: NftMetadata): NftMetadata | undefined {
+  const detail = useQuery({
+    queryKey: keys.nft(contract, tokenId),
+    queryFn: () => endpoints.nft(contract, tokenId),
+    enabled: !known,
+    staleTime: 60_000,
+  });
+  return known ?? detail.data?.metadata;
+}
+
+/**
+ * The token's image from the api's media endpoint (resized, WebP; content-addressed, so cached
+ * for good); placeholder art (colours derived from the token) until metadata is resolved.
+ */
+export function NftArt({
+  contract,
+  tokenId,
+  size = "card",
+  metadata,
+}: {
+  contract: string;
+  tokenId: string;
+  size?: "card" | "large";
+  metadata?: NftMetadata;
+}) {
+  const meta = useNftMetadata(contract, tokenId, metadata);
+  const width = size === "large" ? 1024 : 384;
+  const src = mediaUrl(meta?.image, width);
+  if (src) {
+    return (
+      <img
+        className={`art art-${size} art-img`}
+        src={src}
+        alt={meta?.name ?? ""}
+        width={width}
+        height={width}
+        loading={size === "large" ? "eager" : "lazy"}
+        decoding="async"
+        data-testid="nft-image"
+      />
+    );
+  }
   const bucket = artBucket(contract, tokenId);
   return (
     <div className={`art art-${size} hue-${bucket}`} aria-hidden="true">
       <span>#{tokenId}</span>
     </div>
   );
+}
+
+/** The token's name from its metadata, else "Nest #id". Rendered as text. */
+export function NftTitle({ contract, tokenId, metadata }: { contract: string; tokenId: string; metadata?: NftMetadata }) {
+  const { t } = useTranslation();
+  const meta = useNftMetadata(contract, tokenId, metadata);
+  return <>{meta?.name || t("nft.name", { id: tokenId })}</>;
 }
 
 export function Amount({ value, token }: { value: string | bigint; token: string }) {

@@ -1,5 +1,6 @@
-// Token metadata carried in a `data:application/json` token URI (what the demo mints), read in
-// the browser until the api serves resolved metadata (issue 10). Everything is shown as text.
+// Token metadata: the api resolves it (`Nft.metadata`, images under `/v1/media/`); a
+// `data:application/json` token URI is still read in the browser while the api has not resolved
+// it yet. Everything is shown as text.
 export interface Metadata {
   name?: string;
   description?: string;
@@ -44,4 +45,16 @@ export function hash32(text: string): number {
 /** One of 12 placeholder palettes for a token, spread evenly. */
 export function artBucket(contract: string, tokenId: string): number {
   return Math.floor((hash32(`${contract.toLowerCase()}:${tokenId}`) / 2 ** 32) * 12);
+}
+
+/** The api's media widths. */
+export type MediaWidth = 96 | 384 | 1024;
+
+/**
+ * `image` at `width` as WebP, when it is a path of the api's media endpoint
+ * (`/v1/media/{sha256}`: sanitised, content-addressed). Any other URL is not loaded.
+ */
+export function mediaUrl(image: string | undefined, width: MediaWidth): string | undefined {
+  if (!image || !/^\/v1\/media\/[0-9a-f]{64}$/.test(image)) return undefined;
+  return `${image}?w=${width}&format=webp`;
 }

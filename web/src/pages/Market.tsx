@@ -6,7 +6,7 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import { endpoints, keys, type ListingFilter } from "../api/endpoints";
 import type { Auction, Listing } from "../api/types";
 import { Link } from "../lib/router";
-import { Amount, Countdown, ErrorNote, Loading, MorePages, NftArt, StatusBadge } from "../components/common";
+import { Amount, Countdown, ErrorNote, Loading, MorePages, NftArt, NftTitle, StatusBadge } from "../components/common";
 import { config, ETH } from "../lib/config";
 import { parseAmount } from "../lib/format";
 
@@ -115,13 +115,14 @@ function Listings() {
 }
 
 function ListingCard({ listing }: { listing: Listing }) {
-  const { t } = useTranslation();
   return (
     <li className="card">
       <Link href={`/nft/${listing.nft}/${listing.tokenId}`} className="card-link" data-testid="listing-card">
         <NftArt contract={listing.nft} tokenId={listing.tokenId} />
         <div className="card-body">
-          <span className="title">{t("nft.name", { id: listing.tokenId })}</span>
+          <span className="title">
+            <NftTitle contract={listing.nft} tokenId={listing.tokenId} />
+          </span>
           <Amount value={listing.price} token={listing.paymentToken} />
           <StatusBadge status={listing.status} />
         </div>
@@ -167,7 +168,9 @@ function AuctionCard({ auction }: { auction: Auction }) {
       <Link href={`/auction/${auction.id}`} className="card-link" data-testid="auction-card">
         <NftArt contract={auction.nft} tokenId={auction.tokenId} />
         <div className="card-body">
-          <span className="title">{t("nft.name", { id: auction.tokenId })}</span>
+          <span className="title">
+            <NftTitle contract={auction.nft} tokenId={auction.tokenId} />
+          </span>
           <span className="small muted">{BigInt(auction.highestBid) > 0n ? t("auction.highest") : t("auction.reserve")}</span>
           <Amount value={top} token={auction.paymentToken} />
           <Countdown end={auction.endTime} />

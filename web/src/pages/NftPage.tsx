@@ -13,8 +13,8 @@ import { config, ETH } from "../lib/config";
 import { formatPercent, parseAmount } from "../lib/format";
 import { useLive } from "../lib/live";
 import { useSentinel } from "../lib/sentinel";
-import type { Listing } from "../api/types";
-import { parseTokenUri } from "../lib/metadata";
+import type { Listing, Nft } from "../api/types";
+import { type Metadata, parseTokenUri } from "../lib/metadata";
 
 const NftDiscussion = lazy(() => import("../social/NftDiscussion"));
 
@@ -33,6 +33,19 @@ function LaterDiscussion({ contract, tokenId }: { contract: string; tokenId: str
 
 const same = (a?: string, b?: string) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
 
+/** What the page shows: the api's resolved metadata, else what the token URI carries. */
+function metadataOf(n: Nft): Metadata | null {
+  const m = n.metadata;
+  if (m && m.state === "resolved") {
+    return {
+      name: m.name,
+      description: m.description,
+      attributes: m.attributes.map((a) => ({ trait: a.traitType, value: a.value })),
+    };
+  }
+  return parseTokenUri(n.tokenUri);
+}
+
 export default function NftPage({ contract, tokenId }: { contract: string; tokenId: string }) {
   const { t, i18n } = useTranslation();
   const nft = useQuery({ queryKey: keys.nft(contract, tokenId), queryFn: () => endpoints.nft(contract, tokenId) });
@@ -47,10 +60,10 @@ export default function NftPage({ contract, tokenId }: { contract: string; token
   if (nft.isPending) return <Loading />;
   if (nft.error) return <ErrorNote error={nft.error} />;
   const n = nft.data;
-  const meta = parseTokenUri(n.tokenUri);
+  const meta = metadataOf(n);
   return (
     <article className="detail">
-      <NftArt contract={n.contract} tokenId={n.tokenId} size="large" />
+      <NftArt contract={n.contract} tokenId={n.tokenId} size="large" metadata={n.metadata} />
       <div className="stack">
         <h1>{meta?.name || t("nft.name", { id: n.tokenId })}</h1>
         {meta?.description && <p className="muted">{meta.description}</p>}

@@ -4,7 +4,7 @@ import { useTranslation } from "react-i18next";
 import { useQuery } from "@tanstack/react-query";
 import { isAddress, type Address } from "viem";
 import { endpoints, keys } from "../api/endpoints";
-import { Addr, Amount, ErrorNote, Loading, NftArt, StatusBadge } from "../components/common";
+import { Addr, Amount, ErrorNote, Loading, NftArt, NftTitle, StatusBadge } from "../components/common";
 import { NeedsWallet, useWallet } from "../components/Wallet";
 import { useAction, useLabels } from "../components/useLabels";
 import * as actions from "../chain/actions";
@@ -59,9 +59,11 @@ function Owned() {
           {nfts.data?.items.map((n) => (
             <li key={n.contract + n.tokenId} className="card">
               <Link href={`/nft/${n.contract}/${n.tokenId}`} className="card-link">
-                <NftArt contract={n.contract} tokenId={n.tokenId} />
+                <NftArt contract={n.contract} tokenId={n.tokenId} metadata={n.metadata} />
                 <div className="card-body">
-                  <span className="title">{t("nft.name", { id: n.tokenId })}</span>
+                  <span className="title">
+                    <NftTitle contract={n.contract} tokenId={n.tokenId} metadata={n.metadata} />
+                  </span>
                 </div>
               </Link>
             </li>
