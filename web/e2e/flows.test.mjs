@@ -276,3 +276,28 @@ test("keyboard only: skip link, wallet dialog, sign in, with a visible focus rin
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test("gallery: every seeded token with its image; a trait filter narrows it to what its count says (360 px)", { timeout: 60_000 }, async () => {
+  const { context, page, problems } = await openApp(stack, { width: 360 });
+  const nft = stack.config.contracts.nft;
+  const all = await stack.api(`/v1/collections/${nft}/tokens?limit=100`);
+  const { traits } = await stack.api(`/v1/collections/${nft}/traits`);
+  const group = traits.find((g) => g.values.some((v) => v.count < all.items.length)) ?? traits[0];
+  const value = group.values.find((v) => v.count < all.items.length) ?? group.values[0];
+  await page.goto(stack.origin + "/");
+  await page.getByRole("tab", { name: "Gallery" }).click();
+  const cards = page.getByTestId("gallery-card");
+  await cards.first().waitFor();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="gallery-card"]').length >= Math.min(n, 24), all.items.length);
+  const image = page.getByTestId("nft-image").first();
+  await image.waitFor();
+  await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await image.elementHandle());
+  // The value's checkbox sits in its trait's fieldset; checking it leaves exactly the counted tokens.
+  const box = page.getByTestId("trait-group").filter({ has: page.locator("summary", { hasText: group.traitType }) }).first();
+  await box.locator("summary").click();
+  await box.getByLabel(value.value, { exact: false }).first().check();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="gallery-card"]').length === n, value.count, { timeout: 20_000 });
+  await shot(page, "gallery-360");
+  assert.deepEqual(problems, []);
+  await context.close();
+});

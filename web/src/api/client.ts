@@ -28,13 +28,18 @@ export function configureClient(next: Partial<ClientState>): void {
   Object.assign(state, next);
 }
 
-type Params = Record<string, string | number | undefined | null>;
+type Params = Record<string, string | number | readonly string[] | undefined | null>;
 
+/** A query string; an array value repeats its key (`trait=a&trait=b`), empty values are left out. */
 export function query(params?: Params): string {
   if (!params) return "";
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
-    if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
+    if (Array.isArray(value)) {
+      for (const item of value) if (item !== "") search.append(key, item);
+    } else if (value !== undefined && value !== null && value !== "") {
+      search.set(key, String(value));
+    }
   }
   const text = search.toString();
   return text ? `?${text}` : "";

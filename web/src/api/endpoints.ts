@@ -4,6 +4,7 @@ import { api } from "./client";
 import type {
   Auction,
   AuctionDetail,
+  CollectionTraits,
   Delegate,
   Listing,
   Nft,
@@ -44,6 +45,10 @@ export const endpoints = {
   listing: (id: string) => api.get<Listing>(`/v1/listings/${id}`),
   nfts: (owner: string, cursor?: string) => api.get<Page<Nft>>("/v1/nfts", { owner, cursor, limit: 50 }),
   nft: (contract: string, tokenId: string) => api.get<NftDetail>(`/v1/nfts/${contract}/${tokenId}`),
+  traits: (contract: string) => api.get<CollectionTraits>(`/v1/collections/${contract}/traits`),
+  /** A collection's tokens; `traits` are `Type:Value` (OR within a type, AND across types). */
+  collectionTokens: (contract: string, traits: readonly string[], cursor?: string) =>
+    api.get<Page<Nft>>(`/v1/collections/${contract}/tokens`, { trait: traits, cursor, limit: 24 }),
   auctions: (cursor?: string, endingWithin?: number) =>
     api.get<Page<Auction>>("/v1/auctions", { cursor, endingWithin, limit: 24 }),
   auction: (id: string) => api.get<AuctionDetail>(`/v1/auctions/${id}`),
@@ -83,6 +88,8 @@ export const keys = {
   listings: (f: ListingFilter = {}) => ["listings", f] as const,
   nft: (contract: string, tokenId: string) => ["nft", contract.toLowerCase(), tokenId] as const,
   nfts: (owner: string) => ["nfts", owner.toLowerCase()] as const,
+  traits: (contract: string) => ["traits", contract.toLowerCase()] as const,
+  collectionTokens: (contract: string, traits: readonly string[]) => ["nfts", "collection", contract.toLowerCase(), [...traits].sort()] as const,
   auctions: () => ["auctions"] as const,
   auction: (id: string) => ["auction", id] as const,
   offers: (who: string) => ["offers", who.toLowerCase()] as const,

@@ -47,6 +47,12 @@ export interface NftMetadata {
   error?: string;
 }
 
+/** Trait counts of a collection (the gallery's filter sidebar). */
+export interface CollectionTraits {
+  contract: string;
+  traits: { traitType: string; values: { value: string; count: number }[] }[];
+}
+
 export interface Nft {
   contract: string;
   tokenId: string;

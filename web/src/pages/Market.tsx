@@ -1,6 +1,6 @@
-// Explore: listings with filters and sorts, live auctions ending soonest; infinite scroll on the
-// api's cursors.
-import { useState } from "react";
+// Explore: listings with filters and sorts, live auctions ending soonest, the collection's gallery
+// with trait filters; infinite scroll on the api's cursors.
+import { lazy, Suspense, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { endpoints, keys, type ListingFilter } from "../api/endpoints";
@@ -10,14 +10,16 @@ import { Amount, Countdown, ErrorNote, Loading, MorePages, NftArt, NftTitle, Sta
 import { config, ETH } from "../lib/config";
 import { parseAmount } from "../lib/format";
 
+const Gallery = lazy(() => import("./Gallery"));
+
 export default function Market() {
   const { t } = useTranslation();
-  const [tab, setTab] = useState<"listings" | "auctions">("listings");
+  const [tab, setTab] = useState<"listings" | "auctions" | "gallery">("listings");
   return (
     <section>
       <h1>{t("market.title")}</h1>
       <div role="tablist" aria-label={t("market.title")} className="tabs">
-        {(["listings", "auctions"] as const).map((name) => (
+        {(["listings", "auctions", "gallery"] as const).map((name) => (
           <button
             key={name}
             role="tab"
@@ -32,7 +34,13 @@ export default function Market() {
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {tab === "listings" ? <Listings /> : <Auctions />}
+        {tab === "listings" && <Listings />}
+        {tab === "auctions" && <Auctions />}
+        {tab === "gallery" && (
+          <Suspense fallback={<Loading />}>
+            <Gallery />
+          </Suspense>
+        )}
       </div>
     </section>
   );
