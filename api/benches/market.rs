@@ -22,7 +22,7 @@ use nest_api::{ApiConfig, AppState, ratelimit::RateLimits};
 use nest_keys::{NestSigner, TokenSigner};
 use nest_store::{
     Activity, Listing, ListingStatus, MetadataState, Nft, NftMetadata, ParsedMetadata, Projection,
-    Store, Trait, testing::fresh_test_store,
+    Store, Trait,
 };
 use std::time::{Duration, Instant};
 
@@ -244,9 +244,7 @@ async fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1.0);
-    let store = fresh_test_store("bench_market")
-        .await
-        .expect("store (scripts/setup)");
+    let store = nest_testkit::TestStore::fresh("bench_market").await;
     let addresses = nest_testkit::placeholder_addresses();
     let filled = Instant::now();
     let (nfts, listings, activity) =

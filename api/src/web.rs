@@ -290,20 +290,17 @@ fn escape_attribute(text: &str) -> String {
 fn inline_scripts(html: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut rest = html;
-    while let Some(start) = rest.find("<script") {
-        let after = &rest[start..];
-        let Some(tag_end) = after.find('>') else {
+    while let Some((_, after)) = rest.split_once("<script") {
+        let Some((tag, body_and_rest)) = after.split_once('>') else {
             break;
         };
-        let tag = &after[..tag_end];
-        let body_and_rest = &after[tag_end + 1..];
-        let Some(close) = body_and_rest.find("</script>") else {
+        let Some((body, next)) = body_and_rest.split_once("</script>") else {
             break;
         };
         if !tag.contains(" src=") {
-            out.push(&body_and_rest[..close]);
+            out.push(body);
         }
-        rest = &body_and_rest[close..];
+        rest = next;
     }
     out
 }

@@ -17,7 +17,7 @@ use nest_social::{
     message::{Like, Post, signed_envelope},
     service::now_ms,
 };
-use nest_store::testing::fresh_test_store;
+use nest_testkit::TestStore;
 
 fn post_body(account: Address, text: &str) -> Body {
     Body::Post(Post {
@@ -72,7 +72,7 @@ const XSS: [&str; 16] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn xss_payloads_come_back_byte_identical_as_json() {
-    let store = fresh_test_store("social_xss").await.expect("store");
+    let store = TestStore::fresh("social_xss").await;
     let api = bare_api_on(
         store,
         |c| c.social_limits.per_new_account = 1_000,
@@ -123,7 +123,7 @@ async fn xss_payloads_come_back_byte_identical_as_json() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_messages_get_translated_problems_and_store_nothing() {
-    let store = fresh_test_store("social_problems").await.expect("store");
+    let store = TestStore::fresh("social_problems").await;
     let api = bare_api_on(store, |_| {}, None, None).await;
     let key = PrivateKeySigner::random();
     let other = PrivateKeySigner::random();
@@ -239,7 +239,7 @@ async fn bad_messages_get_translated_problems_and_store_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn write_limits_are_shared_through_redis_and_notifications_are_announced() {
     let redis = RedisServer::start();
-    let store = fresh_test_store("social_limits").await.expect("store");
+    let store = TestStore::fresh("social_limits").await;
     let limits = |c: &mut nest_api::ApiConfig| {
         c.social_limits.per_new_account = 3;
         c.social_limits.per_account = 100;

@@ -268,7 +268,7 @@ async fn stopping_the_indexer_and_draining_the_relayer_reach_every_channel_once_
     std::fs::create_dir_all(&ls_dir).expect("dir");
     let (_localstack, sns_port) = localstack_sns(&ls_dir);
     let (state, anvil, url, manifest) = deployed_by_the_binary();
-    let store_uri = nest_store::testing::test_server_uri().expect("store server");
+    let store_uri = nest_testkit::TestStore::uri();
     let database = format!("cli_incident_{}", std::process::id());
     let relayer_key = anvil.keys()[9].clone();
     let relayer_address = format!("{:#x}", relayer_key.address());

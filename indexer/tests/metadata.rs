@@ -14,7 +14,8 @@ use axum::{
 use base64::Engine;
 use nest_indexer::metadata::{AddressPolicy, FetchLimits, Gateways};
 use nest_indexer::{MetadataConfig, MetadataResolver};
-use nest_store::{MetadataJob, MetadataState, NftMetadata, Store, testing::fresh_test_store};
+use nest_store::{MetadataJob, MetadataState, NftMetadata, Store};
+use nest_testkit::TestStore;
 use std::{
     collections::HashMap,
     net::SocketAddr,
@@ -217,9 +218,7 @@ fn plan(n: u32) -> (&'static str, MetadataState, Option<&'static str>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_hostile_tokens_each_end_in_a_defined_state() {
-    let store = fresh_test_store("metadata_hostile")
-        .await
-        .expect("test step");
+    let store = TestStore::fresh("metadata_hostile").await;
     let hits = Hits::default();
     // A listener standing for the api (loopback, not allow-listed): it must never be reached.
     let forbidden_hits = hits.forbidden.clone();
@@ -323,9 +322,7 @@ async fn a_thousand_hostile_tokens_each_end_in_a_defined_state() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_queue_loses_no_job() {
-    let store = fresh_test_store("metadata_killed")
-        .await
-        .expect("test step");
+    let store = TestStore::fresh("metadata_killed").await;
     let addr = serve(Router::new().route(
         "/doc/{n}",
         get(|Path(n): Path<u32>| async move {
@@ -366,9 +363,7 @@ async fn a_worker_killed_mid_queue_loses_no_job() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_queued_again_while_resolving_stays_queued() {
-    let store = fresh_test_store("metadata_requeue")
-        .await
-        .expect("test step");
+    let store = TestStore::fresh("metadata_requeue").await;
     let first = job(1, r#"data:application/json,{"name":"old"}"#.into());
     store.metadata().enqueue(&first).await.expect("test step");
     let claimed = store

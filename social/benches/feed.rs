@@ -25,7 +25,7 @@ use nest_social::{
     message::{Post, signed_envelope},
     service::{now_ms, sort_key},
 };
-use nest_store::{SocialPost, TimelineEntry, codec::address_key, testing::fresh_test_store};
+use nest_store::{SocialPost, TimelineEntry, codec::address_key};
 use std::time::{Duration, Instant};
 
 fn env(name: &str, default: usize) -> usize {
@@ -53,7 +53,7 @@ async fn main() {
     let posts = env("NEST_SOCIAL_BENCH_POSTS", 1_000_000);
     let following = env("NEST_SOCIAL_BENCH_FOLLOWING", 1_000).min(accounts);
     let writes = env("NEST_SOCIAL_BENCH_WRITES", 2_000);
-    let store = fresh_test_store("social_bench").await.expect("store");
+    let store = nest_testkit::TestStore::fresh("social_bench").await;
     let config = SocialConfig::new(
         31337,
         "http://localhost:8080",

@@ -14,13 +14,14 @@ use nest_social::{
     service::now_ms,
     views::FeedItem,
 };
-use nest_store::{Sale, SaleKind, testing::fresh_test_store};
+use nest_store::{Sale, SaleKind};
+use nest_testkit::TestStore;
 use std::collections::HashSet;
 
 const ORIGIN: &str = "http://localhost:8080";
 
 async fn service(label: &str, moderators: Vec<Address>) -> SocialService {
-    let store = fresh_test_store(label).await.expect("store");
+    let store = TestStore::fresh(label).await;
     let mut config = SocialConfig::new(
         31337,
         ORIGIN,
@@ -709,10 +710,8 @@ async fn moderators_take_down_and_ban_with_an_audit_log() {
 #[tokio::test]
 async fn contract_wallets_sign_through_eip1271() {
     use nest_abis::test_contracts::ERC1271Wallet;
-    use nest_chain::{AnvilNode, AnvilOptions, ProjectLayout, http_provider};
-    let layout =
-        ProjectLayout::new(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
-            .expect("checkout");
+    use nest_chain::{AnvilNode, AnvilOptions, http_provider};
+    let layout = nest_testkit::layout();
     let node = AnvilNode::spawn(&layout.anvil_binary(), &AnvilOptions::default()).expect("anvil");
     let deployer = node.keys()[0].clone();
     let provider = http_provider(&node.endpoint(), Some(deployer)).expect("provider");
@@ -720,7 +719,7 @@ async fn contract_wallets_sign_through_eip1271() {
     let wallet = ERC1271Wallet::deploy(provider.clone(), owner.address())
         .await
         .expect("deploy");
-    let store = fresh_test_store("eip1271").await.expect("store");
+    let store = TestStore::fresh("eip1271").await;
     let config = SocialConfig::new(
         31337,
         ORIGIN,

@@ -60,7 +60,9 @@ fn cursor(value: Option<&String>) -> Result<Option<&str>, ApiError> {
         Some(c) => {
             let ok = c.len() <= 300
                 && c.as_bytes().get(13) == Some(&b':')
-                && c.as_bytes()[..13].iter().all(u8::is_ascii_digit)
+                && c.as_bytes()
+                    .get(..13)
+                    .is_some_and(|digits| digits.iter().all(u8::is_ascii_digit))
                 && c.chars().all(|ch| ch.is_ascii_graphic());
             if ok {
                 Ok(Some(c.as_str()))
@@ -76,8 +78,9 @@ fn cursor(value: Option<&String>) -> Result<Option<&str>, ApiError> {
 
 fn parse_hash(name: &str, value: &str) -> Result<B256, ApiError> {
     let ok = value.len() == 66
-        && value.starts_with("0x")
-        && value[2..].bytes().all(|b| b.is_ascii_hexdigit());
+        && value
+            .strip_prefix("0x")
+            .is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()));
     if !ok {
         return Err(ApiError::invalid_parameter(
             name,

@@ -189,7 +189,7 @@ mod tests {
             ("http://127.0.0.1:8080/v1/ping", "blocked_address"),
             ("http://[::1]/", "blocked_address"),
             ("http://localhost/", "blocked_address"),
-            ("http://user:pw@example.com/", "blocked_address"),
+            ("http://user:pw@example.com/", "blocked_address"), // pragma: allowlist secret (a URL with credentials is refused)
             ("file:///etc/passwd", "unsupported_scheme"),
             ("gopher://example.com/", "unsupported_scheme"),
         ] {
