@@ -699,50 +699,28 @@ pub async fn mark_read(
     Ok(Json(MarkedRead { marked, unread }))
 }
 
-/// A page of the moderation log.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ModerationPage {
-    /// Newest first.
-    pub items: Vec<ModerationView>,
-    /// Pass as `cursor` for the next page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
-
 /// `GET /v1/social/moderation/log`: every moderation action (public audit log).
 #[utoipa::path(get, path = "/v1/social/moderation/log", tag = "social", params(PageParams),
-    responses((status = 200, body = ModerationPage), (status = 400, response = crate::openapi::BadRequest), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
+    responses((status = 200, body = super::PageDto<ModerationView>), (status = 400, response = crate::openapi::BadRequest), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn moderation_log(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<PageParams>,
-) -> Result<Json<ModerationPage>, ApiError> {
+) -> Result<Json<super::PageDto<ModerationView>>, ApiError> {
     let cursor = cursor(p.cursor.as_ref())?;
     let limit = limit(p.limit)?;
     let (items, next_cursor) = state.inner.social.moderation_log(cursor, limit).await?;
-    Ok(Json(ModerationPage { items, next_cursor }))
-}
-
-/// A page of reports.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ReportPage {
-    /// Newest first.
-    pub items: Vec<ReportView>,
-    /// Pass as `cursor` for the next page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
+    Ok(Json(super::PageDto { items, next_cursor }))
 }
 
 /// `GET /v1/social/reports`: users' reports (moderators only).
 #[utoipa::path(get, path = "/v1/social/reports", tag = "social", params(PageParams),
     security(("bearer" = [])),
-    responses((status = 200, body = ReportPage), (status = 400, response = crate::openapi::BadRequest), (status = 401, response = crate::openapi::Unauthorized), (status = 403, description = "Not a moderator", body = nest_http::Problem, content_type = "application/problem+json"), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
+    responses((status = 200, body = super::PageDto<ReportView>), (status = 400, response = crate::openapi::BadRequest), (status = 401, response = crate::openapi::Unauthorized), (status = 403, description = "Not a moderator", body = nest_http::Problem, content_type = "application/problem+json"), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
 pub async fn reports(
     State(state): State<AppState>,
     session: AuthSession,
     ApiQuery(p): ApiQuery<PageParams>,
-) -> Result<Json<ReportPage>, ApiError> {
+) -> Result<Json<super::PageDto<ReportView>>, ApiError> {
     if !state.inner.social.is_moderator(&session.address) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -752,5 +730,5 @@ pub async fn reports(
     let cursor = cursor(p.cursor.as_ref())?;
     let limit = limit(p.limit)?;
     let (items, next_cursor) = state.inner.social.reports(cursor, limit).await?;
-    Ok(Json(ReportPage { items, next_cursor }))
+    Ok(Json(super::PageDto { items, next_cursor }))
 }
