@@ -551,6 +551,10 @@ mod tests {
             .wait_for_line("ready", Duration::from_secs(5), |l| l == "ready")
             .expect("line");
         assert_eq!(line, "ready");
+        // stdout and stderr are read by separate threads: the stdout line may land second.
+        child
+            .wait_for_line("starting", Duration::from_secs(5), |l| l == "starting")
+            .expect("stdout captured too");
         assert!(child.log_tail(5).contains("starting"));
         assert!(child.exit_status().is_none());
     }
