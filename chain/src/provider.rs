@@ -2,11 +2,14 @@
 
 use crate::error::{ChainError, Result};
 use alloy::{
-    network::EthereumWallet,
-    providers::{DynProvider, Provider, ProviderBuilder},
-    rpc::client::RpcClient,
+    network::{Ethereum, EthereumWallet},
+    providers::{
+        DynProvider, Provider, ProviderBuilder, SendableTx,
+        fillers::{FillerControlFlow, TxFiller},
+    },
+    rpc::{client::RpcClient, types::TransactionRequest},
     signers::local::PrivateKeySigner,
-    transports::http::reqwest,
+    transports::{TransportResult, http::reqwest},
 };
 use std::{path::PathBuf, time::Duration};
 use url::Url;
@@ -75,7 +78,57 @@ impl DeployerKey {
     }
 }
 
-/// An HTTP provider to `url` whose requests time out instead of hanging.
+/// Gas limit given to an estimated transaction, in percent of the estimate (foundry's scripts use
+/// the same 130 %).
+pub const GAS_ESTIMATE_PERCENT: u64 = 130;
+
+/// Raises an estimated gas limit to [`GAS_ESTIMATE_PERCENT`] of the estimate.
+///
+/// `eth_estimateGas` simulates the transaction in the pending block, but the block it is mined in
+/// may carry a later timestamp, and code whose cost depends on the clock then needs more gas than
+/// the estimate (a vote checkpoint written at a new timestamp costs a fresh storage slot, an
+/// update at the same timestamp does not). A limit set by the caller is left alone.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GasHeadroom;
+
+impl TxFiller<Ethereum> for GasHeadroom {
+    type Fillable = ();
+
+    fn status(&self, tx: &TransactionRequest) -> FillerControlFlow {
+        if tx.gas.is_some() {
+            FillerControlFlow::Finished
+        } else {
+            FillerControlFlow::Ready
+        }
+    }
+
+    fn fill_sync(&self, _tx: &mut SendableTx<Ethereum>) {}
+
+    async fn prepare<P: Provider<Ethereum>>(
+        &self,
+        _provider: &P,
+        _tx: &TransactionRequest,
+    ) -> TransportResult<()> {
+        Ok(())
+    }
+
+    async fn fill(
+        &self,
+        _fillable: (),
+        mut tx: SendableTx<Ethereum>,
+    ) -> TransportResult<SendableTx<Ethereum>> {
+        // Runs after the gas filler in the same round, so the estimate is in place here.
+        if let Some(builder) = tx.as_mut_builder()
+            && let Some(estimate) = builder.gas
+        {
+            builder.gas = Some(estimate.saturating_mul(GAS_ESTIMATE_PERCENT) / 100);
+        }
+        Ok(tx)
+    }
+}
+
+/// An HTTP provider to `url` whose requests time out instead of hanging; with a signer, estimated
+/// gas limits get [`GasHeadroom`].
 pub fn http_provider(url: &Url, signer: Option<PrivateKeySigner>) -> Result<DynProvider> {
     let client = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
@@ -96,6 +149,7 @@ pub fn http_provider(url: &Url, signer: Option<PrivateKeySigner>) -> Result<DynP
     };
     Ok(match signer {
         Some(signer) => ProviderBuilder::new()
+            .filler(GasHeadroom)
             .wallet(EthereumWallet::from(signer))
             .connect_client(rpc)
             .erased(),
