@@ -317,7 +317,7 @@ async fn a_token_uri_pointing_at_the_api_or_cloud_metadata_is_never_fetched() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_activity_stream_shows_the_seed_and_a_sale_right_after_indexing() {
+async fn the_activity_stream_and_collection_stats_show_the_seed_and_a_sale_right_after_indexing() {
     let stack = Stack::start("api_activity").await;
     let api = stack.api(stack.config(), None).await;
     let nft = stack.addresses.nft.to_checksum(None);
@@ -380,6 +380,38 @@ async fn the_activity_stream_shows_the_seed_and_a_sale_right_after_indexing() {
     // although each was cached a moment before.
     let buyer_path = format!("/v1/activity?user={buyer}");
     assert_eq!(kinds(&api.client.get(&buyer_path).await.json()).len(), 0);
+    // Collection stats of the seed, cached now: 12 tokens, one 1 ETH listing, one auction, an
+    // offer in NEST that is not a sale, no sales.
+    let stats_path = format!("/v1/collections/{nft}/stats");
+    let before = api.client.get(&stats_path).await.json();
+    assert_eq!(
+        (
+            &before["supply"],
+            &before["listed"],
+            &before["onAuction"],
+            &before["sales"]
+        ),
+        (
+            &serde_json::json!(12),
+            &serde_json::json!(1),
+            &serde_json::json!(1),
+            &serde_json::json!(0)
+        ),
+        "{before}"
+    );
+    let eth = &before["byPaymentToken"][0];
+    assert_eq!(eth["symbol"], "ETH");
+    assert_eq!(eth["floorPriceDecimal"], "1");
+    assert_eq!(eth["allTime"]["sales"], 0);
+    assert!(
+        before["byPaymentToken"]
+            .as_array()
+            .expect("tokens")
+            .iter()
+            .any(|t| t["symbol"] == "NEST"),
+        "the marketplace's NEST is listed: {before}"
+    );
+    let owners_before = before["owners"].as_i64().expect("owners");
     // The live stream carries the same items.
     let mut live = tokio::net::TcpStream::connect(api.addr)
         .await
@@ -412,6 +444,25 @@ async fn the_activity_stream_shows_the_seed_and_a_sale_right_after_indexing() {
     );
     let global = api.client.get("/v1/activity?limit=2").await.json();
     assert_eq!(kinds(&global), ["transfer", "sale"]);
+    // The stats follow at once: no listing left, the sale in every window, a new owner.
+    let after = api.client.get(&stats_path).await.json();
+    assert_eq!(after["listed"], 0, "{after}");
+    assert_eq!(after["sales"], 1);
+    assert_eq!(
+        after["owners"].as_i64(),
+        Some(owners_before + 1),
+        "the buyer held none"
+    );
+    let eth = &after["byPaymentToken"][0];
+    assert!(
+        eth.get("floorPrice").is_none(),
+        "no ETH listing left: {after}"
+    );
+    for window in ["last24h", "last7d", "last30d", "allTime"] {
+        assert_eq!(eth[window]["sales"], 1, "{window}: {after}");
+        assert_eq!(eth[window]["volumeDecimal"], "1", "{window}");
+    }
+    assert_eq!(after["volume24h"], price.to_string());
     let mut heard = String::new();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while !(heard.contains("\"kind\":\"sale\"") && heard.contains("\"kind\":\"transfer\""))

@@ -216,7 +216,7 @@ fn indexer_runs_reports_status_and_reindexes_from_raw_events() {
     };
 
     let running = ChildProcess::spawn("nest indexer run", indexer(&["run"])).expect("indexer runs");
-    std::thread::sleep(Duration::from_secs(3));
+    wait_until_indexed(|| indexer(&["status"]));
     running
         .stop_cleanly(libc::SIGINT, Duration::from_secs(30))
         .expect("clean stop on Ctrl-C");
@@ -380,7 +380,8 @@ fn every_long_running_command_stops_cleanly_on_sigterm() {
         }
     }
     // Let the indexer catch up and the relayer take its account's lease.
-    std::thread::sleep(Duration::from_secs(3));
+    wait_until_indexed(|| command(&["indexer", "status"]));
+    std::thread::sleep(Duration::from_secs(1));
     for (name, child, _) in &running {
         child
             .stop_cleanly(libc::SIGTERM, Duration::from_secs(30))
@@ -388,6 +389,27 @@ fn every_long_running_command_stops_cleanly_on_sigterm() {
     }
     // Nothing half-written: the indexer's checkpoint is whole and at the head.
     indexed_to_head(command(&["indexer", "status"]));
+}
+
+/// Polls `nest indexer status` (made by `status_command`) until the running indexer is at the
+/// head, for at most a minute (a loaded machine may need more than a few seconds).
+fn wait_until_indexed(status_command: impl Fn() -> Command) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = status_command().output().expect("status");
+        if status.status.success()
+            && String::from_utf8_lossy(&status.stdout).contains("lag 0 blocks")
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the indexer did not reach the head within a minute: {}{}",
+            String::from_utf8_lossy(&status.stdout),
+            String::from_utf8_lossy(&status.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
 }
 
 /// Runs `nest indexer status` and checks it succeeds with the indexer at the head; its output.

@@ -878,6 +878,10 @@ async fn project_in(
         .await
         .map_err(to_store_error)?;
     projector.apply(logs);
+    projector
+        .derive_collection_stats(store, session)
+        .await
+        .map_err(to_store_error)?;
     let writes = projector.writes(undo).map_err(to_store_error)?;
     let mut undo_records = Vec::new();
     for (collection, changes) in &writes.collections {

@@ -19,12 +19,14 @@ use nest_abis::{
     NestNFT::NestNFTEvents, NestToken::NestTokenEvents,
 };
 use nest_store::{
-    Activity, Auction, AuctionStatus, Bid, ClientSession, ContractState, Delegate, Listing,
-    ListingStatus, MetadataJob, MetadataRangeUpdate, Nft, NftTransfer, Offer, OfferStatus,
-    OperatorApproval, Projection, Proposal, ProposalState, Sale, SaleKind, Store, Vote, codec,
-    load_documents_in,
+    Activity, Auction, AuctionStatus, Bid, ClientSession, CollectionStats, ContractState, Delegate,
+    Holding, Listing, ListingStatus, MetadataJob, MetadataRangeUpdate, Nft, NftTransfer, Offer,
+    OfferStatus, OperatorApproval, Projection, Proposal, ProposalState, Sale, SaleBucket, SaleKind,
+    Store, Vote, codec, load_documents_in,
 };
 use std::collections::{BTreeMap, BTreeSet};
+
+mod collection_stats;
 
 /// One changed projection document, for cache invalidation and live updates.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -74,6 +76,9 @@ pub(crate) struct Projector {
     delegates: Table<Delegate>,
     contracts: Table<ContractState>,
     activity: Table<Activity>,
+    collection_stats: Table<CollectionStats>,
+    sale_buckets: Table<SaleBucket>,
+    holdings: Table<Holding>,
     /// Metadata resolutions to queue (mints, ERC-4906 updates), by NFT id: the newest wins.
     metadata_jobs: BTreeMap<String, MetadataJob>,
     /// ERC-4906 `BatchMetadataUpdate` ranges to re-queue.
@@ -115,6 +120,9 @@ impl Projector {
             delegates: Table::default(),
             contracts: Table::default(),
             activity: Table::event_keyed(),
+            collection_stats: Table::default(),
+            sale_buckets: Table::default(),
+            holdings: Table::default(),
             metadata_jobs: BTreeMap::new(),
             metadata_ranges: Vec::new(),
         }
@@ -275,24 +283,6 @@ impl Projector {
         }
         let db = store.database();
         let chain = self.chain_id as i64;
-        async fn by_ids<T: Projection>(
-            db: &nest_store::Database,
-            session: &mut ClientSession,
-            table: &mut Table<T>,
-            ids: BTreeSet<String>,
-        ) -> Result<()> {
-            let wanted: Vec<String> = ids.into_iter().filter(|id| !table.knows(id)).collect();
-            for chunk in wanted.chunks(5_000) {
-                let docs =
-                    load_documents_in(db, session, T::COLLECTION, doc! { "_id": { "$in": chunk } })
-                        .await?;
-                table.loaded(docs)?;
-                for id in chunk {
-                    table.absent(id);
-                }
-            }
-            Ok(())
-        }
         by_ids(db, session, &mut self.nfts, nfts).await?;
         by_ids(db, session, &mut self.operators, operators).await?;
         by_ids(db, session, &mut self.listings, listings).await?;
@@ -1215,9 +1205,35 @@ impl Projector {
                 (Delegate::COLLECTION, self.delegates.changes(chain)?),
                 (ContractState::COLLECTION, self.contracts.changes(chain)?),
                 (Activity::COLLECTION, self.activity.changes(chain)?),
+                (
+                    CollectionStats::COLLECTION,
+                    self.collection_stats.changes(chain)?,
+                ),
+                (SaleBucket::COLLECTION, self.sale_buckets.changes(chain)?),
+                (Holding::COLLECTION, self.holdings.changes(chain)?),
             ],
         })
     }
+}
+
+/// Loads the documents of `ids` the table does not know yet (inside `session`), and records the
+/// missing ones as absent.
+async fn by_ids<T: Projection>(
+    db: &nest_store::Database,
+    session: &mut ClientSession,
+    table: &mut Table<T>,
+    ids: BTreeSet<String>,
+) -> Result<()> {
+    let wanted: Vec<String> = ids.into_iter().filter(|id| !table.knows(id)).collect();
+    for chunk in wanted.chunks(5_000) {
+        let docs =
+            load_documents_in(db, session, T::COLLECTION, doc! { "_id": { "$in": chunk } }).await?;
+        table.loaded(docs)?;
+        for id in chunk {
+            table.absent(id);
+        }
+    }
+    Ok(())
 }
 
 fn is_open(status: ListingStatus) -> bool {
@@ -1225,7 +1241,7 @@ fn is_open(status: ListingStatus) -> bool {
 }
 
 /// Every projection collection, for rebuilds and rollbacks.
-pub(crate) const PROJECTION_COLLECTIONS: [&str; 13] = [
+pub(crate) const PROJECTION_COLLECTIONS: [&str; 16] = [
     Nft::COLLECTION,
     NftTransfer::COLLECTION,
     OperatorApproval::COLLECTION,
@@ -1239,6 +1255,9 @@ pub(crate) const PROJECTION_COLLECTIONS: [&str; 13] = [
     Delegate::COLLECTION,
     ContractState::COLLECTION,
     Activity::COLLECTION,
+    CollectionStats::COLLECTION,
+    SaleBucket::COLLECTION,
+    Holding::COLLECTION,
 ];
 
 #[cfg(test)]

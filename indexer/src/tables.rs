@@ -91,8 +91,26 @@ impl<T: Projection> Table<T> {
             first_block: None,
             known,
         });
-        row.first_block.get_or_insert(block);
+        note_block(&mut row.first_block, block);
         row.current = Some(value);
+    }
+
+    /// Deletes `id` (if it exists) as changed by `block`.
+    pub(crate) fn remove(&mut self, id: &str, block: u64) {
+        if let Some(row) = self.rows.get_mut(id)
+            && row.current.is_some()
+        {
+            note_block(&mut row.first_block, block);
+            row.current = None;
+        }
+    }
+
+    /// Every changed document as (prior version, current version, first block that changed it).
+    pub(crate) fn changed(&self) -> impl Iterator<Item = (Option<&T>, Option<&T>, u64)> {
+        self.rows.values().filter_map(|r| {
+            let block = r.first_block?;
+            (r.prior != r.current).then_some((r.prior.as_ref(), r.current.as_ref(), block))
+        })
     }
 
     /// Changes `id` in place (if it exists) as changed by `block`.
@@ -103,7 +121,7 @@ impl<T: Projection> Table<T> {
                 first_block,
                 ..
             }) => {
-                first_block.get_or_insert(block);
+                note_block(first_block, block);
                 change(value);
                 true
             }
@@ -146,6 +164,12 @@ impl<T: Projection> Table<T> {
         }
         Ok(changes)
     }
+}
+
+/// Records that `block` changed a row: the undo record must carry the earliest such block (a
+/// rollback to any later fork point must restore the row).
+fn note_block(first_block: &mut Option<u64>, block: u64) {
+    *first_block = Some(first_block.map_or(block, |b| b.min(block)));
 }
 
 fn to_document<T: Projection>(value: &T) -> Result<Document> {

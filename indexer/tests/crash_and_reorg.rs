@@ -352,6 +352,7 @@ async fn a_reorg_that_removes_a_sale_and_reorders_bids_matches_a_fresh_index() {
         .expect("get")
         .expect("indexed");
     assert_eq!(listing.status, nest_store::ListingStatus::Active);
+    assert_stats_match_recount(&store).await;
 
     let fresh = store_named("reorg_fresh").await;
     let fresh_indexer = chain.indexer(&fresh, config).await;

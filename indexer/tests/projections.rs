@@ -371,6 +371,60 @@ async fn every_event_kind_lands_in_its_projection_matching_contract_state() {
             .to_string()
     );
 
+    // Collection stats, kept incrementally: the same as a recount, and as the chain says.
+    assert_stats_match_recount(&store).await;
+    let stats = store
+        .collection_stats()
+        .get(31337, &a.nft)
+        .await
+        .expect("stats")
+        .expect("kept");
+    let minted = nft.totalMinted().call().await.expect("minted");
+    assert_eq!(U256::from(stats.supply), minted, "nothing is burned");
+    assert_eq!(
+        U256::from(seed.minted.len()),
+        minted,
+        "the seed minted them all"
+    );
+    let mut owners = std::collections::BTreeSet::new();
+    for id in &seed.minted {
+        owners.insert(nft.ownerOf(*id).call().await.expect("owner"));
+    }
+    assert_eq!(stats.owners, owners.len() as i64);
+    assert_eq!(
+        stats.totals.iter().map(|t| t.sales).sum::<i64>(),
+        2,
+        "the bought listing and the accepted offer"
+    );
+    let eth = stats
+        .totals
+        .iter()
+        .find(|t| t.payment_token == Address::ZERO)
+        .expect("ETH sales");
+    assert_eq!(
+        (eth.sales, eth.volume),
+        (1, ether(1)),
+        "listing #3 bought for 1 ETH"
+    );
+    assert_eq!(stats.on_auction, 1);
+    assert_eq!(
+        stats.listed,
+        store
+            .listings()
+            .query(
+                31337,
+                &nest_store::ListingQuery {
+                    status: Some(ListingStatus::Active),
+                    limit: 200,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("listings")
+            .items
+            .len() as i64
+    );
+
     // Idle polls change nothing; anvil time moves on.
     provider.anvil_increase_time(10).await.expect("time");
     assert_eq!(indexer.follow_step().await.expect("idle"), 0);

@@ -9,7 +9,7 @@ use bson::{Document, doc};
 use tracing::info;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Collection holding the schema version document.
 pub const META_COLLECTION: &str = "_nest_meta";
@@ -37,6 +37,10 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 3,
         description: "social collections (messages, posts, links, timelines, notifications, moderation) and their indexes",
+    },
+    Migration {
+        version: 4,
+        description: "collection stats, hourly sale buckets and holdings, counted from the projections",
     },
 ];
 
@@ -109,6 +113,7 @@ async fn apply(store: &Store, version: u32) -> Result<()> {
             }
             Ok(())
         }
+        4 => store.collection_stats().rebuild_all().await,
         // Version 1 is the initial layout, version 3 adds collections (created with their
         // indexes): no data to transform.
         _ => Ok(()),
@@ -162,6 +167,7 @@ pub async fn ensure_indexes(store: &Store) -> Result<()> {
     store.dead_letters().ensure_indexes().await?;
     store.undo().ensure_indexes().await?;
     store.contract_state().ensure_indexes().await?;
+    store.collection_stats().ensure_indexes().await?;
     store.social().ensure_indexes().await?;
     Ok(())
 }

@@ -6,10 +6,11 @@ use crate::{
     error::{Result, StoreError, is_transient},
     repos::{
         ActivityRepository, AuctionRepository, BlockRepository, ChainEventRepository,
-        CheckpointRepository, ContractStateRepository, DeadLetterRepository, DelegateRepository,
-        ListingRepository, MetadataRepository, NftRepository, OfferRepository, ProposalRepository,
-        RelayJobRepository, RelaySignerRepository, SaleRepository, SessionRepository,
-        SocialRepository, UndoRepository, UserRepository, VoteRepository,
+        CheckpointRepository, CollectionStatsRepository, ContractStateRepository,
+        DeadLetterRepository, DelegateRepository, ListingRepository, MetadataRepository,
+        NftRepository, OfferRepository, ProposalRepository, RelayJobRepository,
+        RelaySignerRepository, SaleRepository, SessionRepository, SocialRepository, UndoRepository,
+        UserRepository, VoteRepository,
     },
     schema,
 };
@@ -228,6 +229,10 @@ impl Store {
     /// Offers.
     pub fn offers(&self) -> OfferRepository {
         OfferRepository::new(&self.db)
+    }
+    /// Collection stats, hourly sale buckets and holdings.
+    pub fn collection_stats(&self) -> CollectionStatsRepository {
+        CollectionStatsRepository::new(&self.db)
     }
     /// Completed sales.
     pub fn sales(&self) -> SaleRepository {

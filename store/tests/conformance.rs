@@ -1267,6 +1267,23 @@ async fn schema_versions_migrate_forward_and_a_newer_schema_refuses_to_start() {
         )
         .await
         .expect("v1 index");
+    // Projections indexed before version 4 kept collection stats: three tokens of two owners,
+    // one active listing.
+    for (token, owner) in [(1, addr(2)), (2, addr(2)), (3, addr(3))] {
+        store
+            .nfts()
+            .upsert(&nft(token, owner), None)
+            .await
+            .expect("nft");
+    }
+    store
+        .listings()
+        .upsert(
+            &listing(1, U256::from(5), ListingStatus::Active, addr(2)),
+            None,
+        )
+        .await
+        .expect("listing");
     store
         .database()
         .collection::<bson::Document>(schema::META_COLLECTION)
@@ -1296,6 +1313,22 @@ async fn schema_versions_migrate_forward_and_a_newer_schema_refuses_to_start() {
     );
     let names = events.list_index_names().await.expect("indexes");
     assert!(!names.contains(&"chain_tx_log".to_string()), "{names:?}");
+    // Version 4 counts the collection stats from the projections.
+    let stats = migrated
+        .collection_stats()
+        .get(CHAIN, &addr(1))
+        .await
+        .expect("stats")
+        .expect("counted");
+    assert_eq!((stats.supply, stats.owners, stats.listed), (3, 2, 1));
+    assert_eq!(
+        migrated
+            .collection_stats()
+            .holding(CHAIN, &addr(1), &addr(2))
+            .await
+            .expect("holding"),
+        2
+    );
     assert_eq!(migrated.events().count(CHAIN).await.expect("count"), 1);
 
     store

@@ -1,6 +1,6 @@
 //! Marketplace reads: listings, NFTs, auctions, offers, sales, collection stats.
 
-use super::{PageDto, cached, now};
+use super::{PageDto, activity::decimal_string, cached, now};
 use crate::{
     error::ApiError,
     extract::{ApiPath, ApiQuery, limit, one_of, parse_address, parse_u256},
@@ -13,8 +13,8 @@ use axum::{
     response::Response,
 };
 use nest_store::{
-    Auction, AuctionStatus, Bid, Listing, ListingQuery, ListingSort, ListingStatus, Nft,
-    NftTransfer, Offer, OfferStatus, Sale,
+    Auction, AuctionStatus, Bid, CollectionStats, Listing, ListingQuery, ListingSort,
+    ListingStatus, Nft, NftTransfer, Offer, OfferStatus, Projection, Sale, TokenTotals,
 };
 use serde::{Deserialize, Serialize};
 
@@ -770,7 +770,48 @@ pub async fn sales(
     .await
 }
 
-/// Collection statistics.
+/// Volume and number of sales over one window, in one payment token.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowTotalsDto {
+    /// Sum of sale prices in the token's smallest unit.
+    pub volume: String,
+    /// The same in whole units (`1.5`), when the token's decimals are known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume_decimal: Option<String>,
+    /// Number of sales.
+    pub sales: i64,
+}
+
+/// A collection's figures in one payment token.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentTokenStatsDto {
+    /// Payment token (zero address: ETH).
+    pub payment_token: String,
+    /// Its symbol, when the chain could be asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
+    /// Its decimals, when the chain could be asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<u8>,
+    /// Cheapest active listing in this token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor_price: Option<String>,
+    /// The floor in whole units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor_price_decimal: Option<String>,
+    /// Last 24 hours (hour resolution).
+    pub last_24h: WindowTotalsDto,
+    /// Last 7 days (hour resolution).
+    pub last_7d: WindowTotalsDto,
+    /// Last 30 days (hour resolution).
+    pub last_30d: WindowTotalsDto,
+    /// Since the collection was first indexed.
+    pub all_time: WindowTotalsDto,
+}
+
+/// Collection statistics, kept incrementally by the indexer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CollectionStatsDto {
@@ -784,7 +825,20 @@ pub struct CollectionStatsDto {
     /// ETH volume over 7 days.
     pub volume_7d: String,
     /// Distinct owners.
-    pub owners: u64,
+    pub owners: i64,
+    /// Tokens minted and not burned (indexed collection only).
+    pub supply: i64,
+    /// Active fixed-price listings.
+    pub listed: i64,
+    /// Live auctions.
+    pub on_auction: i64,
+    /// Sales in any payment token, all time.
+    pub sales: i64,
+    /// Floor, volume and sales per payment token (ETH first, then every token the marketplace
+    /// accepts or was paid in).
+    pub by_payment_token: Vec<PaymentTokenStatsDto>,
+    /// Last block that changed the counters (0: nothing indexed yet).
+    pub updated_block: i64,
 }
 
 /// `GET /v1/collections/{contract}/stats`
@@ -798,44 +852,114 @@ pub async fn collection_stats(
 ) -> Result<Response, ApiError> {
     let contract = parse_address("contract", &contract)?;
     let chain = state.inner.config.chain_id;
-    let store = state.inner.store.clone();
+    let stats_tag = format!(
+        "{}:{}",
+        CollectionStats::COLLECTION,
+        CollectionStats::id_for(chain, &contract)
+    );
+    let view = state.clone();
     cached(
         &state,
         &headers,
         uri.to_string(),
-        vec!["listings".into(), "sales".into(), "nfts".into()],
-        async move {
-            let floor = store
-                .listings()
-                .query(
-                    chain,
-                    &ListingQuery {
-                        status: Some(ListingStatus::Active),
-                        nft: Some(contract),
-                        payment_token: Some(Address::ZERO),
-                        sort: ListingSort::PriceAsc,
-                        limit: 1,
-                        ..Default::default()
-                    },
-                )
-                .await?;
-            let t = now();
-            Ok(CollectionStatsDto {
-                contract: addr(&contract),
-                floor_price: floor.items.first().map(|l| l.price.to_string()),
-                volume_24h: store
-                    .sales()
-                    .volume_since(chain, &contract, &Address::ZERO, t - 86_400)
-                    .await?
-                    .to_string(),
-                volume_7d: store
-                    .sales()
-                    .volume_since(chain, &contract, &Address::ZERO, t - 7 * 86_400)
-                    .await?
-                    .to_string(),
-                owners: store.nfts().owner_count(chain, &contract).await?,
-            })
-        },
+        vec!["listings".into(), stats_tag],
+        async move { collection_stats_view(&view, chain, contract).await },
     )
     .await
+}
+
+async fn collection_stats_view(
+    state: &AppState,
+    chain: u64,
+    contract: Address,
+) -> Result<CollectionStatsDto, ApiError> {
+    let store = &state.inner.store;
+    let repo = store.collection_stats();
+    let counters = repo
+        .get(chain, &contract)
+        .await?
+        .unwrap_or_else(|| CollectionStats::empty(chain, contract));
+    let t = now();
+    let day = 86_400;
+    let windows = [
+        repo.totals_since(chain, &contract, t - day).await?,
+        repo.totals_since(chain, &contract, t - 7 * day).await?,
+        repo.totals_since(chain, &contract, t - 30 * day).await?,
+        counters.totals.clone(),
+    ];
+    // ETH, the tokens the marketplace accepts, and any token the collection was paid in.
+    let mut tokens = vec![Address::ZERO];
+    if let Some(market) = store
+        .contract_state()
+        .get(chain, &state.inner.config.addresses.marketplace)
+        .await?
+        && let Ok(accepted) = market.fields.get_array("paymentTokens")
+    {
+        tokens.extend(
+            accepted
+                .iter()
+                .filter_map(|t| t.as_str())
+                .filter_map(|t| t.parse::<Address>().ok()),
+        );
+    }
+    tokens.extend(counters.totals.iter().map(|t| t.payment_token));
+    let mut seen = std::collections::BTreeSet::new();
+    tokens.retain(|t| seen.insert(*t));
+
+    let mut by_payment_token = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        let floor = store
+            .listings()
+            .query(
+                chain,
+                &ListingQuery {
+                    status: Some(ListingStatus::Active),
+                    nft: Some(contract),
+                    payment_token: Some(token),
+                    sort: ListingSort::PriceAsc,
+                    limit: 1,
+                    ..Default::default()
+                },
+            )
+            .await?
+            .items
+            .first()
+            .map(|l| l.price);
+        let info = state.inner.token_info.get(state, &token).await;
+        let decimal = |raw: U256| info.as_ref().map(|(_, d)| decimal_string(raw, *d));
+        let window = |totals: &[TokenTotals]| {
+            let found = totals.iter().find(|x| x.payment_token == token);
+            let volume = found.map_or(U256::ZERO, |x| x.volume);
+            WindowTotalsDto {
+                volume: volume.to_string(),
+                volume_decimal: decimal(volume),
+                sales: found.map_or(0, |x| x.sales),
+            }
+        };
+        by_payment_token.push(PaymentTokenStatsDto {
+            payment_token: token.to_checksum(None),
+            symbol: info.as_ref().map(|(s, _)| s.clone()),
+            decimals: info.as_ref().map(|(_, d)| *d),
+            floor_price: floor.map(|f| f.to_string()),
+            floor_price_decimal: floor.and_then(decimal),
+            last_24h: window(&windows[0]),
+            last_7d: window(&windows[1]),
+            last_30d: window(&windows[2]),
+            all_time: window(&windows[3]),
+        });
+    }
+    let eth = &by_payment_token[0];
+    Ok(CollectionStatsDto {
+        contract: addr(&contract),
+        floor_price: eth.floor_price.clone(),
+        volume_24h: eth.last_24h.volume.clone(),
+        volume_7d: eth.last_7d.volume.clone(),
+        owners: counters.owners,
+        supply: counters.supply,
+        listed: counters.listed,
+        on_auction: counters.on_auction,
+        sales: counters.totals.iter().map(|t| t.sales).sum(),
+        updated_block: counters.updated_block,
+        by_payment_token,
+    })
 }

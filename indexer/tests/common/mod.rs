@@ -48,7 +48,7 @@ pub async fn store(label: &str) -> Store {
 }
 
 /// Collections whose contents define the indexer's output.
-pub const DIGEST_COLLECTIONS: [&str; 14] = [
+pub const DIGEST_COLLECTIONS: [&str; 17] = [
     "chain_events",
     "dead_letters",
     "nfts",
@@ -63,6 +63,9 @@ pub const DIGEST_COLLECTIONS: [&str; 14] = [
     "votes",
     "delegates",
     "contract_state",
+    "collection_stats",
+    "sale_buckets",
+    "holdings",
 ];
 
 /// Every document of every indexer collection, in id order, canonically serialised.
@@ -94,6 +97,53 @@ pub async fn digest(store: &Store) -> String {
         }
     }
     format!("{}", keccak256(bytes))
+}
+
+/// Asserts the collection stats, sale buckets and holdings the indexer kept incrementally equal a
+/// recount from the projections (`updatedBlock` aside: the recount only approximates it).
+pub async fn assert_stats_match_recount(store: &Store) {
+    use nest_store::{CollectionStats, Holding, Projection, SaleBucket};
+    async fn all<T>(store: &Store) -> Vec<T>
+    where
+        T: Projection,
+    {
+        store
+            .database()
+            .collection::<T>(T::COLLECTION)
+            .find(doc! {})
+            .sort(doc! { "_id": 1 })
+            .await
+            .expect("find")
+            .try_collect()
+            .await
+            .expect("collect")
+    }
+    let recount = store
+        .collection_stats()
+        .recount(31337)
+        .await
+        .expect("recount");
+    let without_block = |mut s: CollectionStats| {
+        s.updated_block = 0;
+        s
+    };
+    let stored: Vec<CollectionStats> = all::<CollectionStats>(store)
+        .await
+        .into_iter()
+        .map(without_block)
+        .collect();
+    let counted: Vec<CollectionStats> = recount.stats.into_values().map(without_block).collect();
+    assert_eq!(stored, counted, "collection stats");
+    assert_eq!(
+        all::<SaleBucket>(store).await,
+        recount.buckets.into_values().collect::<Vec<_>>(),
+        "sale buckets"
+    );
+    assert_eq!(
+        all::<Holding>(store).await,
+        recount.holdings.into_values().collect::<Vec<_>>(),
+        "holdings"
+    );
 }
 
 /// Asserts two stores hold the same indexer output, naming the first difference.

@@ -5,6 +5,7 @@
 
 mod activity;
 mod auctions;
+mod collection_stats;
 mod contract_state;
 mod events;
 mod governance;
@@ -22,6 +23,10 @@ mod users;
 
 pub use activity::{Activity, ActivityQuery, ActivityRepository};
 pub use auctions::{Auction, AuctionRepository, AuctionStatus, Bid};
+pub use collection_stats::{
+    BUCKET_SECONDS, CollectionStats, CollectionStatsRepository, Holding, SaleBucket, StatsRecount,
+    TokenTotals,
+};
 pub use contract_state::{ContractState, ContractStateRepository};
 pub use events::{ChainEvent, ChainEventRepository};
 pub use governance::{
@@ -139,6 +144,9 @@ projection!(
     Vote => "votes",
     Delegate => "delegates",
     ContractState => "contract_state",
+    CollectionStats => "collection_stats",
+    SaleBucket => "sale_buckets",
+    Holding => "holdings",
 );
 
 /// Runs a driver action inside `session` when one is given.
