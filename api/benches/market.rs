@@ -197,10 +197,20 @@ async fn uncached(addr: std::net::SocketAddr, paths: &[String]) -> (f64, f64) {
     (at(0.5), at(0.99))
 }
 
-async fn explain(store: &Store, collection: &str, filter: Document, sort: Document) -> String {
+async fn explain(
+    store: &Store,
+    collection: &str,
+    filter: Document,
+    sort: Document,
+    hint: Option<&str>,
+) -> String {
+    let mut find = doc! { "find": collection, "filter": filter, "sort": sort, "limit": 24 };
+    if let Some(hint) = hint {
+        find.insert("hint", hint);
+    }
     let answer = store
         .database()
-        .run_command(doc! { "explain": { "find": collection, "filter": filter, "sort": sort, "limit": 24 }, "verbosity": "executionStats" })
+        .run_command(doc! { "explain": find, "verbosity": "executionStats" })
         .await
         .expect("explain");
     let plan = answer
@@ -345,48 +355,55 @@ async fn main() {
         .iter()
         .map(|v| NftMetadata::trait_key("Background", v))
         .collect();
-    let shape = vec![NftMetadata::trait_key("Shape", "Circle")];
-    for (name, collection, filter, sort) in [
+    let shape = NftMetadata::trait_key("Shape", "Circle");
+    // The trait page's query: the smallest group (Shape) drives through the hinted trait index.
+    for (name, collection, filter, sort, hint) in [
         (
             "tokens by trait",
             "nft_metadata",
-            doc! { "$and": [ { "traitKeys": { "$in": &bg } }, { "traitKeys": { "$in": &shape } }, { "chainId": 31337_i64, "contract": format!("{:#x}", addresses.nft) } ] },
+            doc! { "chainId": 31337_i64, "contract": format!("{:#x}", addresses.nft), "traitKeys": &shape, "$and": [ { "traitKeys": { "$in": &bg } } ] },
             doc! { "_id": 1 },
+            Some(nest_store::TRAIT_INDEX),
         ),
         (
             "NFTs of an owner",
             "nfts",
             doc! { "chainId": 31337_i64, "owner": &owner },
             doc! { "_id": 1 },
+            None,
         ),
         (
             "active listings of a seller",
             "listings",
             doc! { "chainId": 31337_i64, "seller": &owner, "status": "active" },
             doc! { "createdBlock": -1, "_id": -1 },
+            None,
         ),
         (
             "activity of a user",
             "activity",
             doc! { "chainId": 31337_i64, "users": &owner },
             doc! { "seq": -1 },
+            None,
         ),
         (
             "activity of a token",
             "activity",
             doc! { "chainId": 31337_i64, "contract": format!("{:#x}", addresses.nft), "tokenId": nest_store::codec::u256_key(&U256::from(5)) },
             doc! { "seq": -1 },
+            None,
         ),
         (
             "open offers of a buyer",
             "offers",
             doc! { "chainId": 31337_i64, "buyer": &owner, "status": "open" },
             doc! { "createdBlock": -1 },
+            None,
         ),
     ] {
         println!(
             "    {name:28} {}",
-            explain(&store, collection, filter, sort).await
+            explain(&store, collection, filter, sort, hint).await
         );
     }
 }

@@ -40,7 +40,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 4,
-        description: "collection stats, hourly sale buckets and holdings, counted from the projections",
+        description: "collection stats, hourly sale buckets and holdings, counted from the projections; the trait index gains _id (nft_metadata.chain_contract_traits is replaced by chain_contract_trait_id)",
     },
 ];
 
@@ -48,6 +48,9 @@ pub const MIGRATIONS: &[Migration] = &[
 /// (`{chainId}:{txHash}:{logIndex}`), so every raw event paid for a second unique index (and a
 /// unique index not prefixed by the shard key cannot be kept on a sharded collection anyway).
 const DROPPED_IN_V2: &[(&str, &str)] = &[("chain_events", "chain_tx_log")];
+
+/// Indexes version 4 dropped: the trait index without `_id` (trait filters page in id order).
+const DROPPED_IN_V4: &[(&str, &str)] = &[("nft_metadata", "chain_contract_traits")];
 
 /// Server error code for "index not found".
 const INDEX_NOT_FOUND: i32 = 27;
@@ -96,28 +99,34 @@ pub async fn migrate(store: &Store) -> Result<()> {
 /// Data changes of each version (index changes happen in `ensure_indexes`).
 async fn apply(store: &Store, version: u32) -> Result<()> {
     match version {
-        2 => {
-            for (collection, index) in DROPPED_IN_V2 {
-                let outcome = store
-                    .database()
-                    .collection::<Document>(collection)
-                    .drop_index(*index)
-                    .await;
-                match outcome {
-                    Ok(()) => info!(collection, index, "dropped redundant index"),
-                    Err(e)
-                        if command_code(&e)
-                            .is_some_and(|c| c == INDEX_NOT_FOUND || c == NAMESPACE_NOT_FOUND) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            Ok(())
+        2 => drop_indexes(store, DROPPED_IN_V2).await,
+        4 => {
+            drop_indexes(store, DROPPED_IN_V4).await?;
+            store.collection_stats().rebuild_all().await
         }
-        4 => store.collection_stats().rebuild_all().await,
         // Version 1 is the initial layout, version 3 adds collections (created with their
         // indexes): no data to transform.
         _ => Ok(()),
     }
+}
+
+/// Drops each `(collection, index)`; one already gone (or a collection not created yet) is fine.
+async fn drop_indexes(store: &Store, indexes: &[(&str, &str)]) -> Result<()> {
+    for (collection, index) in indexes {
+        let outcome = store
+            .database()
+            .collection::<Document>(collection)
+            .drop_index(*index)
+            .await;
+        match outcome {
+            Ok(()) => info!(collection, index, "dropped redundant index"),
+            Err(e)
+                if command_code(&e)
+                    .is_some_and(|c| c == INDEX_NOT_FOUND || c == NAMESPACE_NOT_FOUND) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 fn command_code(e: &mongodb::error::Error) -> Option<i32> {

@@ -1377,3 +1377,92 @@ async fn an_unreachable_server_fails_within_the_configured_bound() {
     assert!(err.to_string().contains("cannot reach the store"), "{err}");
     drop(listener);
 }
+
+#[tokio::test]
+async fn trait_filters_page_in_id_order_with_or_within_a_type_and_and_across_types() {
+    use nest_store::{MetadataState, NftMetadata};
+    let store = store("traits").await;
+    let colors = ["Red", "Blue", "Green"];
+    let shapes = ["Circle", "Square"];
+    let docs: Vec<NftMetadata> = (0..60u64)
+        .map(|n| {
+            let token = U256::from(n);
+            NftMetadata {
+                id: Nft::id_for(CHAIN, &addr(1), &token),
+                chain_id: CHAIN as i64,
+                contract: addr(1),
+                token_id: token,
+                uri: format!("ipfs://t/{n}"),
+                state: MetadataState::Resolved,
+                raw: None,
+                trait_keys: vec![
+                    NftMetadata::trait_key("Color", colors[(n % 3) as usize]),
+                    NftMetadata::trait_key("Shape", shapes[(n / 3 % 2) as usize]),
+                ],
+                name_lower: None,
+                search_terms: Vec::new(),
+                parsed: None,
+                image_media: None,
+                fetched_at: 0,
+                error: None,
+                attempts: 1,
+            }
+        })
+        .collect();
+    store
+        .database()
+        .collection::<NftMetadata>("nft_metadata")
+        .insert_many(&docs)
+        .await
+        .expect("insert");
+    // (Red or Blue) and Circle: the two-value group does not drive, the one-value group does.
+    let groups = vec![
+        vec![
+            NftMetadata::trait_key("Color", "Red"),
+            NftMetadata::trait_key("Color", "Blue"),
+        ],
+        vec![NftMetadata::trait_key("Shape", "Circle")],
+    ];
+    let mut expected: Vec<String> = docs
+        .iter()
+        .filter(|d| {
+            groups
+                .iter()
+                .all(|g| g.iter().any(|k| d.trait_keys.contains(k)))
+        })
+        .map(|d| d.id.clone())
+        .collect();
+    expected.sort();
+    assert_eq!(expected.len(), 20);
+    let mut paged = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store
+            .metadata()
+            .tokens_with_traits(CHAIN, &addr(1), &groups, after.as_deref(), 7)
+            .await
+            .expect("page");
+        assert!(page.len() <= 7);
+        let done = page.len() < 7;
+        after = page.last().cloned();
+        paged.extend(page);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(paged, expected, "every match once, in id order");
+    // A group of only the driver's values (OR), alone.
+    let either = store
+        .metadata()
+        .tokens_with_traits(CHAIN, &addr(1), &groups[..1], None, 100)
+        .await
+        .expect("or");
+    assert_eq!(either.len(), 40);
+    assert!(either.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+    let none = store
+        .metadata()
+        .tokens_with_traits(CHAIN, &addr(1), &[], None, 10)
+        .await
+        .expect("none");
+    assert!(none.is_empty());
+}

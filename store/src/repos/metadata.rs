@@ -270,6 +270,10 @@ impl Projection for NftMetadata {
 /// Collection of stored images.
 pub const MEDIA_COLLECTION: &str = "media";
 
+/// The index trait filters walk: `{ chainId, contract, traitKeys, _id }` (per trait value, in id
+/// order).
+pub const TRAIT_INDEX: &str = "chain_contract_trait_id";
+
 impl MetadataRepository {
     pub(crate) fn new(db: &Database) -> Self {
         Self {
@@ -295,8 +299,8 @@ impl MetadataRepository {
                     true,
                 ),
                 index(
-                    "chain_contract_traits",
-                    doc! { "chainId": 1, "contract": 1, "traitKeys": 1 },
+                    TRAIT_INDEX,
+                    doc! { "chainId": 1, "contract": 1, "traitKeys": 1, "_id": 1 },
                     false,
                 ),
                 index(
@@ -490,6 +494,12 @@ impl MetadataRepository {
 
     /// Token ids of `contract` whose traits match every group of `groups` (one value of each
     /// group: OR within a trait type, AND across types), in id order after `after`.
+    ///
+    /// The group with the fewest values drives: one query per value walks [`TRAIT_INDEX`] from
+    /// `after` in id order (so a page reads about `limit` index entries divided by the other
+    /// groups' selectivity, never the whole collection, and needs no sort), the other groups
+    /// filter the fetched documents, and the per-value pages are merged here. The index is
+    /// hinted: the store would otherwise trial every candidate plan on each query.
     pub async fn tokens_with_traits(
         &self,
         chain_id: u64,
@@ -498,28 +508,51 @@ impl MetadataRepository {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<String>> {
-        let mut and: Vec<Bson> = groups
+        let Some((driver, _)) = groups
             .iter()
-            .map(|keys| Bson::Document(doc! { "traitKeys": { "$in": keys } }))
+            .enumerate()
+            .filter(|(_, keys)| !keys.is_empty())
+            .min_by_key(|(_, keys)| keys.len())
+        else {
+            return Ok(Vec::new());
+        };
+        let others: Vec<Bson> = groups
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != driver)
+            .map(|(_, keys)| Bson::Document(doc! { "traitKeys": { "$in": keys } }))
             .collect();
-        and.push(Bson::Document(
-            doc! { "chainId": chain_id as i64, "contract": codec::address_key(contract) },
-        ));
-        if let Some(after) = after {
-            and.push(Bson::Document(doc! { "_id": { "$gt": after } }));
+        let mut merged = std::collections::BTreeSet::new();
+        for key in &groups[driver] {
+            let mut filter = doc! {
+                "chainId": chain_id as i64,
+                "contract": codec::address_key(contract),
+                "traitKeys": key,
+            };
+            if let Some(after) = after {
+                filter.insert("_id", doc! { "$gt": after });
+            }
+            if !others.is_empty() {
+                filter.insert("$and", others.clone());
+            }
+            let cursor = self
+                .docs
+                .clone_with_type::<Document>()
+                .find(filter)
+                .projection(doc! { "_id": 1 })
+                .sort(doc! { "_id": 1 })
+                .hint(mongodb::options::Hint::Name(TRAIT_INDEX.to_string()))
+                .limit(limit)
+                .await?;
+            let docs: Vec<Document> = collect(cursor).await?;
+            merged.extend(
+                docs.iter()
+                    .filter_map(|d| d.get_str("_id").ok().map(str::to_string)),
+            );
         }
-        let cursor = self
-            .docs
-            .clone_with_type::<Document>()
-            .find(doc! { "$and": and })
-            .projection(doc! { "_id": 1 })
-            .sort(doc! { "_id": 1 })
-            .limit(limit)
-            .await?;
-        let docs: Vec<Document> = collect(cursor).await?;
-        Ok(docs
-            .iter()
-            .filter_map(|d| d.get_str("_id").ok().map(str::to_string))
+        Ok(merged
+            .into_iter()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
             .collect())
     }
 

@@ -39,7 +39,7 @@ pub use indexing::{
 pub use listings::{Listing, ListingQuery, ListingRepository, ListingSort, ListingStatus};
 pub use metadata::{
     MEDIA_COLLECTION, Media, MetadataError, MetadataJob, MetadataRangeUpdate, MetadataRepository,
-    MetadataState, NftMetadata, ParsedMetadata, Trait, TraitCount, search_terms,
+    MetadataState, NftMetadata, ParsedMetadata, TRAIT_INDEX, Trait, TraitCount, search_terms,
 };
 pub use nfts::{Nft, NftRepository, NftTransfer, OperatorApproval};
 pub use offers::{Offer, OfferRepository, OfferStatus};
