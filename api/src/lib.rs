@@ -101,7 +101,7 @@ pub fn router(state: AppState, extra: Option<Mounted>) -> Router {
         )
         .route(
             "/v1/collections/{contract}/tokens",
-            get(routes::nft_data::tokens),
+            get(routes::collection_tokens::tokens),
         )
         .route(
             "/v1/search/autocomplete",

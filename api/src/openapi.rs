@@ -78,7 +78,7 @@ pub struct Unavailable(pub Problem);
         routes::market::auctions, routes::market::auction, routes::market::offers, routes::market::sales,
         routes::market::collection_stats,
         routes::nft_data::refresh, routes::nft_data::media, routes::nft_data::traits,
-        routes::nft_data::tokens, routes::nft_data::autocomplete, routes::activity::activity, routes::nft_data::search,
+        routes::collection_tokens::tokens, routes::nft_data::autocomplete, routes::activity::activity, routes::nft_data::search,
         routes::portfolio::portfolio,
         routes::governance::proposals, routes::governance::proposal, routes::governance::votes,
         routes::governance::delegates, routes::governance::delegate,

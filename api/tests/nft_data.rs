@@ -556,3 +556,178 @@ async fn portfolios_show_positions_and_follow_an_outbid_right_after_indexing() {
     assert_eq!(bad.status, 400);
     assert_eq!(bad.json()["code"], "request.invalid_address");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_page_filters_by_market_state_price_and_traits_and_sorts_by_the_market() {
+    let stack = Stack::start("api_token_market").await;
+    let api = stack.api(stack.config(), None).await;
+    let resolver = MetadataResolver::new(stack.store.clone(), MetadataConfig::default())
+        .expect("resolver")
+        .with_notices(stack.indexer.notice_sender());
+    resolver.drain().await.expect("drain");
+    let nft = stack.addresses.nft.to_checksum(None);
+    let minted = &stack.seed.minted;
+    let eth = |tenths: u64| U256::from(tenths) * U256::from(10u64).pow(U256::from(17u64));
+    // Two more ETH listings beside the seed's 1 ETH one: 2 ETH and 0.5 ETH.
+    let seller = stack.provider(1);
+    let market = nest_abis::NestMarketplace::new(stack.addresses.marketplace, &seller);
+    for (token, price) in [(minted[3], eth(20)), (minted[4], eth(5))] {
+        market
+            .createListing(
+                stack.addresses.nft,
+                token,
+                alloy::primitives::Address::ZERO,
+                price,
+                0,
+            )
+            .send()
+            .await
+            .expect("list")
+            .get_receipt()
+            .await
+            .expect("receipt");
+    }
+    stack.index().await;
+    let page = |query: String| {
+        let client = &api.client;
+        let path = format!("/v1/collections/{nft}/tokens?{query}");
+        async move {
+            let response = client.get(&path).await;
+            assert_eq!(response.status, 200, "{path}: {}", response.body);
+            response.json()
+        }
+    };
+    let tokens = |body: &serde_json::Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["tokenId"].as_str().expect("id").to_string())
+            .collect()
+    };
+    let prices = |body: &serde_json::Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| {
+                i["market"]["priceDecimal"]
+                    .as_str()
+                    .expect("price")
+                    .to_string()
+            })
+            .collect()
+    };
+
+    let cheapest = page("status=listed&sort=price_asc".into()).await;
+    assert_eq!(prices(&cheapest), ["0.5", "1", "2"], "{cheapest}");
+    assert_eq!(cheapest["items"][0]["market"]["kind"], "listing");
+    assert_eq!(
+        tokens(&cheapest),
+        [minted[4], minted[0], minted[3]].map(|t| t.to_string())
+    );
+    assert!(
+        cheapest["items"][0]["metadata"]["name"].is_string(),
+        "tokens keep their metadata"
+    );
+    let dearest = page("sort=price_desc".into()).await;
+    assert_eq!(prices(&dearest), ["2", "1", "0.5"]);
+    let ranged = page(format!("minPrice={}&maxPrice={}", eth(10), eth(20))).await;
+    assert_eq!(
+        prices(&ranged),
+        ["1", "2"],
+        "inclusive range, cheapest first"
+    );
+    // Pages: one at a time, in order, to the end.
+    let first = page("sort=price_asc&limit=1".into()).await;
+    let cursor = first["nextCursor"].as_str().expect("more").to_string();
+    let second = page(format!("sort=price_asc&limit=1&cursor={cursor}")).await;
+    assert_eq!(prices(&second), ["1"]);
+    // Traits narrow a market page: only listed tokens that carry the first one's background.
+    let token = api
+        .client
+        .get(&format!("/v1/nfts/{nft}/{}", minted[4]))
+        .await
+        .json();
+    let background = token["metadata"]["attributes"]
+        .as_array()
+        .expect("attributes")
+        .iter()
+        .find(|a| a["traitType"] == "Background")
+        .and_then(|a| a["value"].as_str())
+        .expect("a background")
+        .to_string();
+    let with_trait = page(format!("status=listed&trait=Background:{background}")).await;
+    assert!(tokens(&with_trait).contains(&minted[4].to_string()));
+    for item in with_trait["items"].as_array().expect("items") {
+        assert!(
+            item["metadata"]["attributes"]
+                .as_array()
+                .expect("attributes")
+                .iter()
+                .any(|a| a["traitType"] == "Background" && a["value"] == background.as_str()),
+            "{item}"
+        );
+    }
+    // Auctions, ending soonest first, with the end time; open offers, in NEST.
+    let auctions = page("sort=ending_soon".into()).await;
+    assert_eq!(tokens(&auctions), [minted[1].to_string()]);
+    assert!(auctions["items"][0]["market"]["endTime"].is_i64());
+    assert_eq!(
+        page("status=auction".into()).await["items"],
+        auctions["items"]
+    );
+    let offers = page("status=offers".into()).await;
+    assert_eq!(tokens(&offers), [minted[2].to_string()]);
+    assert_eq!(offers["items"][0]["market"]["priceDecimal"], "250");
+    // A sale: the recently sold page shows it.
+    let buyer = stack.provider(4);
+    nest_abis::NestMarketplace::new(stack.addresses.marketplace, &buyer)
+        .buy(stack.seed.listing_id, eth(10))
+        .value(eth(10))
+        .send()
+        .await
+        .expect("buy")
+        .get_receipt()
+        .await
+        .expect("receipt");
+    stack.index().await;
+    let sold = page("sort=recently_sold".into()).await;
+    assert_eq!(tokens(&sold), [minted[0].to_string()]);
+    assert_eq!(sold["items"][0]["market"]["kind"], "sale");
+    assert_eq!(
+        prices(&page("status=listed&sort=price_asc".into()).await),
+        ["0.5", "2"],
+        "the sold listing left the page at once"
+    );
+    // Refusals name the parameter.
+    for (query, code, parameter) in [
+        (
+            "status=auction&sort=price_asc",
+            "request.invalid_parameter",
+            "sort",
+        ),
+        (
+            "status=offers&minPrice=1",
+            "request.invalid_parameter",
+            "minPrice",
+        ),
+        (
+            "minPrice=5&maxPrice=1",
+            "request.invalid_parameter",
+            "minPrice",
+        ),
+        ("sort=cheapest", "request.unknown_value", "sort"),
+        ("status=sold", "request.unknown_value", "status"),
+        ("minPrice=-1", "request.invalid_number", "minPrice"),
+    ] {
+        let response = api
+            .client
+            .get(&format!("/v1/collections/{nft}/tokens?{query}"))
+            .await;
+        assert_eq!(response.status, 400, "{query}: {}", response.body);
+        let problem = response.json();
+        assert_eq!(problem["code"], code, "{query}: {problem}");
+        assert_eq!(problem["parameter"], parameter, "{query}: {problem}");
+    }
+}

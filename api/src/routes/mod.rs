@@ -1,6 +1,7 @@
 //! HTTP handlers, grouped by domain.
 
 pub mod activity;
+pub mod collection_tokens;
 pub mod docs;
 pub mod governance;
 pub mod live;

@@ -1,10 +1,10 @@
 //! What a marketplace page shows of a token beyond its on-chain record: resolved metadata
 //! (name, image, traits), the token's image resized for galleries, trait counts for the filter
-//! sidebar, trait-filtered browsing, name autocomplete, and a refresh that queues the metadata
+//! sidebar, name autocomplete, and a refresh that queues the metadata
 //! again. Metadata is resolved by the indexer's workers; this module only reads it (and queues
 //! refreshes).
 
-use super::{PageDto, cached};
+use super::cached;
 use crate::auth::AuthSession;
 use crate::{
     error::ApiError,
@@ -14,7 +14,7 @@ use crate::{
 use axum::{
     Json,
     body::Body,
-    extract::{OriginalUri, RawQuery, State},
+    extract::{OriginalUri, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -358,127 +358,6 @@ pub async fn traits(
                     .into_iter()
                     .map(|(trait_type, values)| TraitTypeDto { trait_type, values })
                     .collect(),
-            })
-        },
-    )
-    .await
-}
-
-/// A token of a collection page.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TokenDto {
-    /// The NFT.
-    #[serde(flatten)]
-    pub nft: super::market::NftDto,
-}
-
-/// `GET /v1/collections/{contract}/tokens`
-#[utoipa::path(get, path = "/v1/collections/{contract}/tokens", tag = "marketplace",
-    params(
-        ("contract" = String, Path, description = "NFT contract", pattern = "^0x[0-9a-fA-F]{40}$"),
-        ("trait" = Option<Vec<String>>, Query, description = "`Type:Value`, repeatable: values of one type are alternatives (OR), types must all match (AND)", explode = true),
-        ("owner" = Option<String>, Query, description = "Owner address", pattern = "^0x[0-9a-fA-F]{40}$"),
-        ("cursor" = Option<String>, Query, description = "Cursor from the previous page"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1..=100", minimum = 1, maximum = 100),
-    ),
-    responses((status = 200, body = PageDto<super::market::NftDto>), (status = 304, response = crate::openapi::NotModified), (status = 400, response = crate::openapi::BadRequest), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
-pub async fn tokens(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
-    ApiPath(contract): ApiPath<String>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    let contract = parse_address("contract", &contract)?;
-    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let (mut owner, mut cursor, mut page) = (None, None, None);
-    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        match key.as_ref() {
-            "trait" => {
-                let (t, v) = value
-                    .split_once(':')
-                    .ok_or_else(|| ApiError::invalid_parameter("trait", "expected Type:Value"))?;
-                groups
-                    .entry(t.to_string())
-                    .or_default()
-                    .push(NftMetadata::trait_key(t, v));
-            }
-            "owner" => owner = Some(parse_address("owner", &value)?),
-            "cursor" => cursor = Some(value.into_owned()),
-            "limit" => {
-                page = Some(value.parse::<u32>().map_err(|_| {
-                    ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_number")
-                        .for_parameter("limit")
-                })?)
-            }
-            other => {
-                return Err(
-                    ApiError::new(StatusCode::BAD_REQUEST, "request.unknown_parameter")
-                        .for_parameter(other),
-                );
-            }
-        }
-    }
-    if groups.len() > 16 || groups.values().map(Vec::len).sum::<usize>() > 64 {
-        return Err(ApiError::invalid_parameter(
-            "trait",
-            "too many trait filters",
-        ));
-    }
-    let size = limit(page)?;
-    let chain = state.inner.config.chain_id;
-    let st = state.clone();
-    let groups: Vec<Vec<String>> = groups.into_values().collect();
-    cached(
-        &state,
-        &headers,
-        uri.to_string(),
-        vec!["nfts".into(), "nft_metadata".into()],
-        async move {
-            let store = &st.inner.store;
-            let nfts = if groups.is_empty() {
-                store
-                    .nfts()
-                    .in_collection(chain, &contract, owner.as_ref(), cursor.as_deref(), size)
-                    .await?
-            } else {
-                // Trait matches in id order, then their NFT documents (and the owner filter).
-                let mut found = Vec::new();
-                let mut after = cursor.clone();
-                loop {
-                    let ids = store
-                        .metadata()
-                        .tokens_with_traits(
-                            chain,
-                            &contract,
-                            &groups,
-                            after.as_deref(),
-                            i64::from(size),
-                        )
-                        .await?;
-                    let exhausted = ids.len() < size as usize;
-                    after = ids.last().cloned();
-                    let mut batch = store.nfts().by_ids(&ids).await?;
-                    batch.retain(|n| owner.is_none_or(|o| n.owner == o));
-                    found.extend(batch);
-                    if exhausted || found.len() >= size as usize {
-                        break;
-                    }
-                }
-                found.truncate(size as usize);
-                found
-            };
-            let next_cursor = (nfts.len() == size as usize)
-                .then(|| nfts.last().map(|n| n.id.clone()))
-                .flatten();
-            let metadata = metadata_for(&st, &nfts).await?;
-            Ok(PageDto {
-                items: nfts
-                    .iter()
-                    .map(|n| super::market::NftDto::with_metadata(n, metadata.get(&n.id).cloned()))
-                    .collect::<Vec<_>>(),
-                next_cursor,
             })
         },
     )

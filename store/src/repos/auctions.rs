@@ -157,6 +157,11 @@ impl AuctionRepository {
                     false,
                 ),
                 index("by_seller", doc! { "chainId": 1, "seller": 1 }, false),
+                index(
+                    "collection_live_by_end",
+                    doc! { "chainId": 1, "nft": 1, "status": 1, "endTime": 1, "_id": 1 },
+                    false,
+                ),
             ],
         )
         .await?;
@@ -210,6 +215,39 @@ impl AuctionRepository {
         if let Some(t) = ending_before {
             filter.insert("endTime", doc! { "$lte": t });
         }
+        if let Some(after) = cursor {
+            filter = super::after_keyset(filter, after, "endTime", "$gt")?;
+        }
+        let limit = page_size(limit);
+        let items = collect(
+            self.auctions
+                .find(filter)
+                .sort(doc! { "endTime": 1, "_id": 1 })
+                .limit(limit)
+                .await?,
+        )
+        .await?;
+        let next_cursor = if items.len() as i64 == limit {
+            items.last().map(|a| format!("{}|{}", a.end_time, a.id))
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Live auctions of NFTs of `nft`, ending soonest first.
+    pub async fn live_in_collection(
+        &self,
+        chain_id: u64,
+        nft: &Address,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Auction>> {
+        let mut filter = doc! {
+            "chainId": chain_id as i64,
+            "nft": codec::address_key(nft),
+            "status": AuctionStatus::Live.as_str(),
+        };
         if let Some(after) = cursor {
             filter = super::after_keyset(filter, after, "endTime", "$gt")?;
         }

@@ -116,6 +116,11 @@ impl OfferRepository {
                     doc! { "chainId": 1, "buyer": 1, "status": 1 },
                     false,
                 ),
+                index(
+                    "collection_open_recent",
+                    doc! { "chainId": 1, "nft": 1, "status": 1, "createdBlock": -1, "_id": -1 },
+                    false,
+                ),
                 // The indexer's per-batch "which open offers expire now" query; only offers
                 // with an expiry are in it (most have none, and would fill its scanned range).
                 partial_index(
@@ -213,6 +218,41 @@ impl OfferRepository {
                 .await?,
         )
         .await
+    }
+
+    /// Open offers on NFTs of `nft`, newest first.
+    pub async fn open_in_collection(
+        &self,
+        chain_id: u64,
+        nft: &Address,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<super::Page<Offer>> {
+        let mut filter = doc! {
+            "chainId": chain_id as i64,
+            "nft": codec::address_key(nft),
+            "status": OfferStatus::Open.as_str(),
+        };
+        if let Some(after) = cursor {
+            filter = super::after_keyset(filter, after, "createdBlock", "$lt")?;
+        }
+        let limit = super::page_size(limit);
+        let items = collect(
+            self.collection
+                .find(filter)
+                .sort(doc! { "createdBlock": -1, "_id": -1 })
+                .limit(limit)
+                .await?,
+        )
+        .await?;
+        let next_cursor = if items.len() as i64 == limit {
+            items
+                .last()
+                .map(|o| format!("{}|{}", o.created_block, o.id))
+        } else {
+            None
+        };
+        Ok(super::Page { items, next_cursor })
     }
 
     /// Deletes offers of `chain_id` (before a rebuild from raw events).

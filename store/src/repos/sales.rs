@@ -144,6 +144,35 @@ impl SaleRepository {
         .await
     }
 
+    /// Sales of NFTs of `nft`, newest first.
+    pub async fn in_collection(
+        &self,
+        chain_id: u64,
+        nft: &Address,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<super::Page<Sale>> {
+        let mut filter = doc! { "chainId": chain_id as i64, "nft": codec::address_key(nft) };
+        if let Some(after) = cursor {
+            filter = super::after_keyset(filter, after, "timestamp", "$lt")?;
+        }
+        let limit = super::page_size(limit);
+        let items = collect(
+            self.collection
+                .find(filter)
+                .sort(doc! { "timestamp": -1, "_id": -1 })
+                .limit(limit)
+                .await?,
+        )
+        .await?;
+        let next_cursor = if items.len() as i64 == limit {
+            items.last().map(|s| format!("{}|{}", s.timestamp, s.id))
+        } else {
+            None
+        };
+        Ok(super::Page { items, next_cursor })
+    }
+
     /// Total volume of `nft` paid in `payment_token` since `since` (seconds), exact.
     pub async fn volume_since(
         &self,
