@@ -80,6 +80,9 @@ impl FromRequestParts<AppState> for AuthSession {
                 KeyError::TokenExpired { .. } => {
                     ApiError::new(StatusCode::UNAUTHORIZED, "auth.expired_token")
                 }
+                KeyError::TokenWrongSigner { signer } if state.inner.tokens.is_retired(&signer) => {
+                    ApiError::new(StatusCode::UNAUTHORIZED, "auth.retired_key")
+                }
                 _ => ApiError::new(StatusCode::UNAUTHORIZED, "auth.invalid_token"),
             })?;
         let session = state.inner.store.sessions().active(&claims.sid).await?;
@@ -282,6 +285,68 @@ pub async fn me(
         Json(MeResponse {
             address: session.address.to_checksum(None),
             first_seen: user.created_at.try_to_rfc3339_string().unwrap_or_default(),
+        }),
+    ))
+}
+
+/// One public key of the session-token issuer (RFC 7517 JWK).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct JwkDto {
+    /// `EC`.
+    pub kty: String,
+    /// `secp256k1`.
+    pub crv: String,
+    /// X coordinate, base64url.
+    pub x: String,
+    /// Y coordinate, base64url.
+    pub y: String,
+    /// The key's Ethereum address: the `kid` of the tokens it signs.
+    pub kid: String,
+    /// `ES256K-R`: ES256K (secp256k1, SHA-256) with the recovery parity appended, so a
+    /// verifier may also recover the signer and compare it with `kid`.
+    pub alg: String,
+    /// `sig`.
+    #[serde(rename = "use")]
+    pub use_: String,
+}
+
+/// The session-token issuer's key set.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct JwksResponse {
+    /// Every key whose tokens are accepted now: the active one and those in their overlap
+    /// window after a rotation.
+    pub keys: Vec<JwkDto>,
+}
+
+/// `GET /.well-known/jwks.json`
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth",
+    responses((status = 200, body = JwksResponse), (status = 429, response = crate::openapi::TooManyRequests), (status = 500, response = crate::openapi::InternalError), (status = 503, response = crate::openapi::Unavailable)))]
+pub async fn jwks(
+    State(state): State<AppState>,
+) -> Result<([(header::HeaderName, &'static str); 1], Json<JwksResponse>), ApiError> {
+    let set = state
+        .inner
+        .tokens
+        .jwks()
+        .await
+        .map_err(ApiError::internal)?;
+    Ok((
+        // Short: a rotation must reach verifiers within the overlap window.
+        [(header::CACHE_CONTROL, "public, max-age=60")],
+        Json(JwksResponse {
+            keys: set
+                .keys
+                .into_iter()
+                .map(|k| JwkDto {
+                    kty: k.kty.into(),
+                    crv: k.crv.into(),
+                    x: k.x,
+                    y: k.y,
+                    kid: k.kid,
+                    alg: k.alg.into(),
+                    use_: k.use_.into(),
+                })
+                .collect(),
         }),
     ))
 }

@@ -72,6 +72,7 @@ pub fn router(state: AppState, extra: Option<Mounted>) -> Router {
         .route("/v1/auth/logout", post(auth::logout))
         .route("/v1/auth/logout-all", post(auth::logout_all))
         .route("/v1/me", get(auth::me))
+        .route("/.well-known/jwks.json", get(auth::jwks))
         .route("/v1/listings", get(routes::market::listings))
         .route("/v1/listings/{id}", get(routes::market::listing))
         .route("/v1/nfts", get(routes::market::nfts))

@@ -73,7 +73,7 @@ pub struct Unavailable(pub Problem);
 #[openapi(
     info(title = "Nest API", description = "NFT marketplace, DAO governance and live updates for wallet users. Errors are RFC 9457 problem documents (application/problem+json) in the language of Accept-Language (en, ko, ja, zh)."),
     paths(
-        auth::nonce, auth::verify, auth::refresh, auth::logout, auth::logout_all, auth::me,
+        auth::nonce, auth::verify, auth::refresh, auth::logout, auth::logout_all, auth::me, auth::jwks,
         routes::market::listings, routes::market::listing, routes::market::nfts, routes::market::nft,
         routes::market::auctions, routes::market::auction, routes::market::offers, routes::market::sales,
         routes::market::collection_stats,

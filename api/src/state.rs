@@ -9,7 +9,7 @@ use alloy::primitives::Address;
 use alloy::providers::DynProvider;
 use metrics_exporter_prometheus::PrometheusHandle;
 use nest_abis::NestAddresses;
-use nest_keys::TokenSigner;
+use nest_keyring::SessionTokens;
 use nest_social::{SocialConfig, SocialService, WriteLimits};
 use nest_store::Store;
 use redis::aio::ConnectionManager;
@@ -86,7 +86,7 @@ pub struct AppState {
 pub(crate) struct Inner {
     pub(crate) config: ApiConfig,
     pub(crate) store: Store,
-    pub(crate) tokens: TokenSigner,
+    pub(crate) tokens: SessionTokens,
     pub(crate) cache: ResponseCache,
     pub(crate) limiter: RateLimiter,
     pub(crate) bus: NoticeBus,
@@ -104,7 +104,7 @@ impl AppState {
     pub async fn new(
         config: ApiConfig,
         store: Store,
-        tokens: TokenSigner,
+        tokens: impl Into<SessionTokens>,
         redis_url: Option<&str>,
         provider: Option<DynProvider>,
     ) -> Result<Self, redis::RedisError> {
@@ -126,7 +126,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 config,
                 store,
-                tokens,
+                tokens: tokens.into(),
                 cache,
                 limiter,
                 bus,

@@ -5,6 +5,7 @@ use alloy::primitives::Address;
 use clap::Args;
 use eyre::WrapErr;
 use nest_api::{ApiConfig, AppState};
+use nest_keyring::SessionTokens;
 use nest_keys::{NestSigner, SecretString, SignerConfig, TokenSigner};
 use nest_relayer::{RelayChain, RelayIntake, RelayerConfig};
 use std::{net::SocketAddr, path::PathBuf};
@@ -68,18 +69,32 @@ pub(crate) struct SessionArgs {
     session_key: Option<String>,
     #[command(flatten)]
     signer: SignerArgs,
+    #[command(flatten)]
+    pub(crate) keys: crate::keys::KeyStoreArgs,
 }
 
 impl SessionArgs {
-    /// The token signer these arguments choose.
-    pub(crate) async fn tokens(&self) -> eyre::Result<TokenSigner> {
+    /// The session tokens these arguments choose: `NEST_SESSION_KEY`, else the key ring when
+    /// `NEST_KEYS_DIR` is set (its upkeep running as one of `tasks`), else the service signer,
+    /// else an ephemeral key.
+    pub(crate) async fn tokens(
+        &self,
+        store: &nest_store::Store,
+        tasks: &Tasks,
+    ) -> eyre::Result<SessionTokens> {
+        if self.session_key.is_none()
+            && let Some(ring) = self.keys.session_ring(store, tasks).await?
+        {
+            return Ok(ring.into());
+        }
         Ok(TokenSigner::new(
             session_signer(|name| match name {
                 "NEST_SESSION_KEY" => self.session_key.clone(),
                 other => self.signer.lookup(other),
             })
             .await?,
-        ))
+        )
+        .into())
     }
 }
 
@@ -133,10 +148,11 @@ pub(crate) async fn run(args: ApiArgs) -> eyre::Result<()> {
         config.web = Some(web_app(dir, &config, args.public_rpc_url.clone())?);
         info!(dir = %dir.display(), "serving the dApp");
     }
+    let tokens = args.backends.sessions.tokens(&env.store, &tasks).await?;
     let state = AppState::new(
         config,
         env.store,
-        args.backends.sessions.tokens().await?,
+        tokens,
         args.backends.redis.redis_url.as_deref(),
         Some(env.provider),
     )

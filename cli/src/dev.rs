@@ -213,7 +213,7 @@ pub(crate) async fn run(args: DevArgs) -> eyre::Result<()> {
     let api_state = nest_api::AppState::new(
         api_config,
         store.clone(),
-        args.api.sessions.tokens().await?,
+        args.api.sessions.tokens(&store, &tasks).await?,
         args.api.redis.redis_url.as_deref(),
         Some(http_provider(&url, None)?),
     )

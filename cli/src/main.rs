@@ -8,6 +8,7 @@ mod contracts;
 mod deploy;
 mod dev;
 mod indexer;
+mod keys;
 mod metadata;
 mod metrics;
 mod monitor;
@@ -45,6 +46,8 @@ enum Command {
     Relayer(relayer::RelayerArgs),
     /// Watch business series for anomalies (Prometheus in, Alertmanager out).
     Monitor(monitor::MonitorArgs),
+    /// Key rings (status, rotate, retire) and the signing audit (verify, report).
+    Keys(keys::KeysArgs),
 }
 
 fn main() -> eyre::Result<()> {
@@ -65,6 +68,7 @@ fn main() -> eyre::Result<()> {
             Command::Api(args) => api::run(args).await,
             Command::Relayer(args) => relayer::run(args).await,
             Command::Monitor(args) => monitor::run(args).await,
+            Command::Keys(args) => keys::run(args).await,
         }
     })
 }

@@ -71,6 +71,11 @@ impl TokenSigner {
         }
     }
 
+    /// The key that signs.
+    pub fn signer(&self) -> &NestSigner {
+        &self.signer
+    }
+
     /// The issuer's address, which verifiers trust.
     pub fn address(&self) -> Address {
         self.signer.address()

@@ -177,6 +177,7 @@ pub async fn ensure_indexes(store: &Store) -> Result<()> {
     store.undo().ensure_indexes().await?;
     store.contract_state().ensure_indexes().await?;
     store.collection_stats().ensure_indexes().await?;
+    store.key_ring().ensure_indexes().await?;
     store.social().ensure_indexes().await?;
     Ok(())
 }

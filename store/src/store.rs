@@ -7,8 +7,8 @@ use crate::{
     repos::{
         ActivityRepository, AuctionRepository, BlockRepository, ChainEventRepository,
         CheckpointRepository, CollectionStatsRepository, ContractStateRepository,
-        DeadLetterRepository, DelegateRepository, ListingRepository, MetadataRepository,
-        NftRepository, OfferRepository, ProposalRepository, RelayJobRepository,
+        DeadLetterRepository, DelegateRepository, KeyRingRepository, ListingRepository,
+        MetadataRepository, NftRepository, OfferRepository, ProposalRepository, RelayJobRepository,
         RelaySignerRepository, SaleRepository, SessionRepository, SocialRepository, UndoRepository,
         UserRepository, VoteRepository,
     },
@@ -233,6 +233,10 @@ impl Store {
     /// Collection stats, hourly sale buckets and holdings.
     pub fn collection_stats(&self) -> CollectionStatsRepository {
         CollectionStatsRepository::new(&self.db)
+    }
+    /// Key versions and the signing audit.
+    pub fn key_ring(&self) -> KeyRingRepository {
+        KeyRingRepository::new(&self.db)
     }
     /// Completed sales.
     pub fn sales(&self) -> SaleRepository {

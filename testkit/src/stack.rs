@@ -64,6 +64,17 @@ impl TestStack {
     /// indexer's notices.
     pub async fn api(&self, config: ApiConfig, redis: Option<&str>) -> TestApi {
         let tokens = TokenSigner::new(NestSigner::from_local(PrivateKeySigner::random()));
+        self.api_with_tokens(config, redis, tokens).await
+    }
+
+    /// Starts an api instance whose session tokens come from `tokens` (a fixed key or a key
+    /// ring).
+    pub async fn api_with_tokens(
+        &self,
+        config: ApiConfig,
+        redis: Option<&str>,
+        tokens: impl Into<nest_keyring::SessionTokens>,
+    ) -> TestApi {
         let state = AppState::new(
             config,
             self.store.clone(),

@@ -10,6 +10,7 @@ mod contract_state;
 mod events;
 mod governance;
 mod indexing;
+mod key_ring;
 mod listings;
 mod metadata;
 mod nfts;
@@ -35,6 +36,10 @@ pub use governance::{
 pub use indexing::{
     DeadLetter, DeadLetterRepository, UndoRecord, UndoRepository, load_documents_in,
     replace_documents_in,
+};
+pub use key_ring::{
+    AuditEntry, AuditRecord, ChainBreak, KEY_AUDIT, KEY_VERSIONS, KeyRingRepository, KeyState,
+    KeyVersion,
 };
 pub use listings::{Listing, ListingQuery, ListingRepository, ListingSort, ListingStatus};
 pub use metadata::{
