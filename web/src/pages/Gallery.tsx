@@ -18,8 +18,8 @@ export default function Gallery() {
   const [selected, setSelected] = useState<string[]>([]);
   const traits = useQuery({ queryKey: keys.traits(contract), queryFn: () => endpoints.traits(contract) });
   const tokens = useInfiniteQuery({
-    queryKey: keys.collectionTokens(contract, selected),
-    queryFn: ({ pageParam }) => endpoints.collectionTokens(contract, selected, pageParam),
+    queryKey: keys.collectionTokens(contract, { trait: selected }),
+    queryFn: ({ pageParam }) => endpoints.collectionTokens(contract, { trait: selected }, pageParam),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor,
   });
