@@ -212,7 +212,7 @@ function MarketFilters(props: {
       )}
       {priced && (
         <>
-          <label className="price">
+          <label className="bound">
             {t("gallery.minPrice")}
             <input
               inputMode="decimal"
@@ -224,7 +224,7 @@ function MarketFilters(props: {
               data-testid="gallery-min-price"
             />
           </label>
-          <label className="price">
+          <label className="bound">
             {t("gallery.maxPrice")}
             <input
               inputMode="decimal"
