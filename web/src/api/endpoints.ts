@@ -4,6 +4,8 @@ import { api } from "./client";
 import type {
   Auction,
   AuctionDetail,
+  CollectionStats,
+  CollectionToken,
   CollectionTraits,
   Delegate,
   Listing,
@@ -40,15 +42,30 @@ export interface ListingFilter {
   limit?: number;
 }
 
+/**
+ * Filters of a collection's token page. `trait`: `Type:Value` (OR within a type, AND across
+ * types); `status`, `sort`, a price range (smallest unit) and its `currency` narrow it by market
+ * state: lib/gallery-filters.ts builds only the combinations the api accepts.
+ */
+export interface TokenQuery {
+  trait?: string[];
+  status?: "listed" | "auction" | "offers";
+  sort?: "token_id" | "price_asc" | "price_desc" | "recently_listed" | "ending_soon" | "recently_sold";
+  minPrice?: string;
+  maxPrice?: string;
+  currency?: string;
+}
+
 export const endpoints = {
   listings: (f: ListingFilter = {}) => api.get<Page<Listing>>("/v1/listings", { ...f }),
   listing: (id: string) => api.get<Listing>(`/v1/listings/${id}`),
   nfts: (owner: string, cursor?: string) => api.get<Page<Nft>>("/v1/nfts", { owner, cursor, limit: 50 }),
   nft: (contract: string, tokenId: string) => api.get<NftDetail>(`/v1/nfts/${contract}/${tokenId}`),
   traits: (contract: string) => api.get<CollectionTraits>(`/v1/collections/${contract}/traits`),
-  /** A collection's tokens; `traits` are `Type:Value` (OR within a type, AND across types). */
-  collectionTokens: (contract: string, traits: readonly string[], cursor?: string) =>
-    api.get<Page<Nft>>(`/v1/collections/${contract}/tokens`, { trait: traits, cursor, limit: 24 }),
+  /** A collection's tokens, filtered; with a market filter a page may be short while a cursor remains. */
+  collectionTokens: (contract: string, q: TokenQuery, cursor?: string) =>
+    api.get<Page<CollectionToken>>(`/v1/collections/${contract}/tokens`, { ...q, cursor, limit: 24 }),
+  collectionStats: (contract: string) => api.get<CollectionStats>(`/v1/collections/${contract}/stats`),
   auctions: (cursor?: string, endingWithin?: number) =>
     api.get<Page<Auction>>("/v1/auctions", { cursor, endingWithin, limit: 24 }),
   auction: (id: string) => api.get<AuctionDetail>(`/v1/auctions/${id}`),
@@ -89,7 +106,9 @@ export const keys = {
   nft: (contract: string, tokenId: string) => ["nft", contract.toLowerCase(), tokenId] as const,
   nfts: (owner: string) => ["nfts", owner.toLowerCase()] as const,
   traits: (contract: string) => ["traits", contract.toLowerCase()] as const,
-  collectionTokens: (contract: string, traits: readonly string[]) => ["nfts", "collection", contract.toLowerCase(), [...traits].sort()] as const,
+  collectionTokens: (contract: string, q: TokenQuery) =>
+    ["nfts", "collection", contract.toLowerCase(), { ...q, trait: q.trait && [...q.trait].sort() }] as const,
+  collectionStats: (contract: string) => ["collection-stats", contract.toLowerCase()] as const,
   auctions: () => ["auctions"] as const,
   auction: (id: string) => ["auction", id] as const,
   offers: (who: string) => ["offers", who.toLowerCase()] as const,

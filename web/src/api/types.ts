@@ -64,6 +64,63 @@ export interface Nft {
   mintedBlock: number;
 }
 
+/** What a token is doing on the market, when a market filter or sort of the gallery found it. */
+export interface TokenMarket {
+  kind: "listing" | "auction" | "offer" | "sale";
+  /** The listing, auction or offer id (for a sale: what was sold). */
+  id: string;
+  /** Listing price, highest bid (or the reserve before any bid), offer amount, or sale price. */
+  price: string;
+  /** `price` in whole units ("1.5"), when the token's decimals are known. */
+  priceDecimal?: string;
+  paymentToken: string;
+  /** Auction end (unix seconds). */
+  endTime?: number;
+  /** Sale time (unix seconds). */
+  timestamp?: number;
+}
+
+/** A token of a collection page (GET /v1/collections/{contract}/tokens). */
+export interface CollectionToken extends Nft {
+  market?: TokenMarket;
+}
+
+/** Volume (smallest unit, and whole units when the decimals are known) and sales over a window. */
+export interface WindowTotals {
+  volume: string;
+  volumeDecimal?: string;
+  sales: number;
+}
+
+/** A collection's figures in one payment token (zero address: ETH). */
+export interface PaymentTokenStats {
+  paymentToken: string;
+  symbol?: string;
+  decimals?: number;
+  floorPrice?: string;
+  floorPriceDecimal?: string;
+  last24h: WindowTotals;
+  last7d: WindowTotals;
+  last30d: WindowTotals;
+  allTime: WindowTotals;
+}
+
+/** GET /v1/collections/{contract}/stats: ETH figures at the top, every payment token below (ETH first). */
+export interface CollectionStats {
+  contract: string;
+  floorPrice?: string;
+  volume24h: string;
+  volume7d: string;
+  owners: number;
+  supply: number;
+  listed: number;
+  onAuction: number;
+  /** Sales in any payment token, all time. */
+  sales: number;
+  updatedBlock: number;
+  byPaymentToken: PaymentTokenStats[];
+}
+
 export interface Transfer {
   from: string;
   to: string;

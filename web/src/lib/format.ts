@@ -11,16 +11,31 @@ export function tokenSymbol(paymentToken: string): string {
 /** `amount` (smallest unit, decimal string) as "1.5 ETH" in `lang`, 18 decimals. */
 export function formatAmount(amount: string | bigint, paymentToken: string, lang: string, digits = 4): string {
   const value = typeof amount === "bigint" ? amount : BigInt(amount || "0");
-  const text = formatUnits(value, 18);
-  const [whole, fraction = ""] = text.split(".");
-  const nf = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
-  let out = nf.format(BigInt(whole));
+  return `${formatDecimal(formatUnits(value, 18), lang, digits)} ${tokenSymbol(paymentToken)}`;
+}
+
+/**
+ * An exact decimal in whole units ("1234.56789", as the api's `…Decimal` fields and viem's
+ * formatUnits write it) in `lang`: grouped, at most `digits` decimals (cut, not rounded).
+ */
+export function formatDecimal(text: string, lang: string, digits = 4): string {
+  const [whole, fraction = ""] = text.trim().split(".");
+  let out = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 }).format(BigInt(whole || "0"));
   const kept = fraction.slice(0, digits).replace(/0+$/, "");
   if (kept) {
     const decimal = new Intl.NumberFormat(lang).formatToParts(1.5).find((p) => p.type === "decimal")?.value ?? ".";
     out += decimal + kept;
   }
-  return `${out} ${tokenSymbol(paymentToken)}`;
+  return out;
+}
+
+/**
+ * A price as "1.5 NEST": its whole-unit `decimal` when the api gave one, else `raw` (smallest
+ * unit) over `decimals` (18 when unknown).
+ */
+export function formatPrice(raw: string, decimal: string | undefined, symbol: string, lang: string, decimals = 18, digits = 4): string {
+  const whole = decimal ?? formatUnits(BigInt(raw || "0"), decimals);
+  return `${formatDecimal(whole, lang, digits)} ${symbol}`;
 }
 
 /** A plain number (votes, counts) in `lang`, compact for large ones. */

@@ -1,5 +1,5 @@
-// Explore: listings with filters and sorts, live auctions ending soonest, the collection's gallery
-// with trait filters; infinite scroll on the api's cursors.
+// Explore: the collection's stats, listings with filters and sorts, live auctions ending soonest,
+// the collection's gallery with trait and market filters; infinite scroll on the api's cursors.
 import { lazy, Suspense, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useInfiniteQuery } from "@tanstack/react-query";
@@ -7,6 +7,7 @@ import { endpoints, keys, type ListingFilter } from "../api/endpoints";
 import type { Auction, Listing } from "../api/types";
 import { Link } from "../lib/router";
 import { Amount, Countdown, ErrorNote, Loading, MorePages, NftArt, NftTitle, StatusBadge } from "../components/common";
+import { CollectionStats } from "../components/CollectionStats";
 import { config, ETH } from "../lib/config";
 import { parseAmount } from "../lib/format";
 
@@ -18,6 +19,7 @@ export default function Market() {
   return (
     <section>
       <h1>{t("market.title")}</h1>
+      <CollectionStats contract={config.contracts.nft} />
       <div role="tablist" aria-label={t("market.title")} className="tabs">
         {(["listings", "auctions", "gallery"] as const).map((name) => (
           <button
