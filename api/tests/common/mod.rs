@@ -70,6 +70,15 @@ impl Stack {
     pub async fn api(&self, config: ApiConfig, redis: Option<&str>) -> Api {
         self.inner.api(config, redis).await
     }
+
+    /// Starts an api instance whose session tokens come from `tokens`.
+    pub async fn api_with_tokens(
+        &self,
+        config: ApiConfig,
+        tokens: impl Into<nest_keyring::SessionTokens>,
+    ) -> Api {
+        self.inner.api_with_tokens(config, None, tokens).await
+    }
 }
 
 /// Serves `state`'s public router (with `extra` mounted) and its admin router, each on a free
