@@ -673,6 +673,12 @@ fn every_command_lists_the_variables_it_reads_in_its_help() {
         "NEST_WEB_DIR",
         "NEST_PUBLIC_RPC_URL",
     ];
+    let key_ring = [
+        "NEST_KEYS_DIR",
+        "NEST_KEYS_PASSWORD",
+        "NEST_KEYS_SESSION_OVERLAP",
+        "NEST_KEYS_ROTATE_SESSION_TOKEN",
+    ];
     let metadata = [
         "NEST_IPFS_GATEWAY",
         "NEST_ARWEAVE_GATEWAY",
@@ -694,7 +700,15 @@ fn every_command_lists_the_variables_it_reads_in_its_help() {
     let expected: Vec<(Vec<&str>, Vec<&str>)> = vec![
         (
             vec!["api"],
-            [&service[..], &api, &SIGNER_VARIABLES].concat(),
+            [&service[..], &api, &SIGNER_VARIABLES, &key_ring].concat(),
+        ),
+        (
+            vec!["keys"],
+            [
+                &["NEST_MONGODB_URI", "NEST_MONGODB_DATABASE", "NEST_LOG"][..],
+                &key_ring,
+            ]
+            .concat(),
         ),
         (
             vec!["relayer"],
@@ -750,6 +764,7 @@ fn every_command_lists_the_variables_it_reads_in_its_help() {
                 ][..],
                 &metadata,
                 &SIGNER_VARIABLES,
+                &key_ring,
             ]
             .concat(),
         ),
@@ -799,4 +814,78 @@ fn every_command_lists_the_variables_it_reads_in_its_help() {
             );
         }
     }
+}
+
+#[test]
+fn keys_rotate_retire_and_audit_from_the_command_line() {
+    let state = tempfile::tempdir().expect("tmp");
+    let keys_dir = state.path().join("keys");
+    let database = format!("cli_keys_{}", std::process::id());
+    let keys = |args: &[&str]| {
+        let mut cmd = nest(state.path());
+        cmd.env("NEST_MONGODB_URI", TestStore::uri())
+            .env("NEST_MONGODB_DATABASE", &database)
+            .env("NEST_KEYS_DIR", &keys_dir)
+            .env("NEST_KEYS_PASSWORD", "command line pw")
+            .arg("keys")
+            .args(args);
+        cmd.output().expect("runs")
+    };
+    let text = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    for expected in ["v1 is active", "v2 is active"] {
+        let rotated = keys(&["rotate", "session-token"]);
+        assert!(rotated.status.success(), "{}", text(&rotated));
+        assert!(text(&rotated).contains(expected), "{}", text(&rotated));
+    }
+    let status = keys(&["status"]);
+    let listing = text(&status);
+    assert!(listing.contains("session-token: 2 version(s)"), "{listing}");
+    assert!(
+        listing.contains("verify-only") && listing.contains("active"),
+        "{listing}"
+    );
+    assert!(keys_dir.join("session-token-v2.json").is_file());
+
+    let active = keys(&["retire", "session-token", "2"]);
+    assert!(
+        !active.status.success(),
+        "the active version cannot be retired"
+    );
+    assert!(
+        text(&active).contains("only a verify-only version"),
+        "{}",
+        text(&active)
+    );
+    let retired = keys(&["retire", "session-token", "1"]);
+    assert!(retired.status.success(), "{}", text(&retired));
+    assert!(text(&retired).contains("retired"), "{}", text(&retired));
+
+    let unknown = keys(&["rotate", "payments"]);
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown).contains("unknown key purpose"),
+        "{}",
+        text(&unknown)
+    );
+
+    let audit = keys(&["audit", "--verify", "--report", "2026-12-03"]);
+    assert!(audit.status.success(), "{}", text(&audit));
+    assert!(
+        text(&audit).contains("audit chain intact: 0 entries"),
+        "{}",
+        text(&audit)
+    );
+    assert!(
+        text(&audit).contains("# Key use on 2026-12-03"),
+        "{}",
+        text(&audit)
+    );
+    let bad_day = keys(&["audit", "--report", "yesterday"]);
+    assert!(!bad_day.status.success());
 }
