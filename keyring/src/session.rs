@@ -60,14 +60,19 @@ pub struct Jwks {
 /// The JWK of an uncompressed public key (hex `04 ‖ x ‖ y`) with address `kid`.
 pub fn jwk(public_key_hex: &str, kid: Address) -> Option<Jwk> {
     let bytes = hex::decode(public_key_hex.trim_start_matches("0x")).ok()?;
-    if bytes.len() != 65 || bytes[0] != 4 {
+    let (Some(4), Some(x), Some(y), 65) = (
+        bytes.first().copied(),
+        bytes.get(1..33),
+        bytes.get(33..65),
+        bytes.len(),
+    ) else {
         return None;
-    }
+    };
     Some(Jwk {
         kty: "EC",
         crv: "secp256k1",
-        x: URL_SAFE_NO_PAD.encode(&bytes[1..33]),
-        y: URL_SAFE_NO_PAD.encode(&bytes[33..65]),
+        x: URL_SAFE_NO_PAD.encode(x),
+        y: URL_SAFE_NO_PAD.encode(y),
         kid: kid.to_checksum(None),
         alg: nest_keys::token::TOKEN_ALG,
         use_: "sig",

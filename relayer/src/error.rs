@@ -78,6 +78,10 @@ pub enum RelayerError {
     /// The target contract or function is not one the relayer sponsors.
     #[error("{0}")]
     TargetNotAllowed(String),
+    /// A transaction was refused by the signing policy before reaching the key (a job in the
+    /// store that the intake would never have accepted).
+    #[error("refused by the signing policy: {0}")]
+    PolicyRefused(String),
     /// The request moves ETH; sponsored calls must have value 0.
     #[error("the request sends {0} wei; the relayer only sponsors calls with value 0")]
     ValueNotZero(String),
@@ -155,7 +159,7 @@ impl RelayerError {
             Self::Reverts { .. } => "relay.reverts",
             Self::Quota { .. } => "relay.quota",
             Self::NotFound(_) => "relay.not_found",
-            Self::Config(_) => "relay.internal",
+            Self::Config(_) | Self::PolicyRefused(_) => "relay.internal",
             Self::Unavailable(_) | Self::Store(_) | Self::Key(_) | Self::Rpc(_) => {
                 "relay.unavailable"
             }
@@ -180,7 +184,7 @@ impl RelayerError {
             Self::Expired { .. } | Self::Reverts { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Quota { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Config(_) | Self::PolicyRefused(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable(_) | Self::Store(_) | Self::Key(_) | Self::Rpc(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -219,6 +223,7 @@ impl RelayerError {
             Self::Key(_) => "the relayer cannot reach its signing keys; try again shortly".into(),
             Self::Rpc(_) => "the relayer cannot reach the chain; try again shortly".into(),
             Self::Config(_) => "the relayer is misconfigured".into(),
+            Self::PolicyRefused(_) => "the relayer refused to sign this job".into(),
             other => other.to_string(),
         }
     }

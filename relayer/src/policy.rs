@@ -10,9 +10,16 @@
 //!
 //! Votes and delegations are checked by kind, not by this list: their target is fixed.
 
-use crate::error::{RelayerError, Result};
-use alloy::primitives::{Address, FixedBytes, keccak256};
-use nest_abis::NestAddresses;
+use crate::{
+    chain::forward_gas_limit,
+    config::RelayerConfig,
+    error::{RelayerError, Result},
+};
+use alloy::{
+    primitives::{Address, FixedBytes, keccak256},
+    sol_types::SolCall,
+};
+use nest_abis::{NestAddresses, NestForwarder, NestGovernor, NestToken};
 
 /// Marketplace functions the relayer sponsors.
 pub const MARKETPLACE_FUNCTIONS: [&str; 10] = [
@@ -91,6 +98,91 @@ impl AllowList {
     }
 }
 
+/// The last check before a relayer key signs a transaction, whatever the job in the store says:
+/// the transaction goes to the forwarder, the governor (votes, the keeper's queue/execute) or
+/// the token (delegations), or is the account's own no-op (an empty call to itself); its gas
+/// limit and fee stay under the configured caps. Transactions never carry value (the signer
+/// sets it to zero), so no job can make the relayer sign a transfer of its ETH, and no job can
+/// point it at any other contract.
+#[derive(Debug, Clone)]
+pub struct SigningPolicy {
+    account: Address,
+    targets: [(Address, &'static str, Vec<FixedBytes<4>>); 3],
+    max_gas: u64,
+    max_fee_per_gas: u128,
+}
+
+impl SigningPolicy {
+    /// The policy of relayer account `account` under `config`.
+    pub fn new(config: &RelayerConfig, account: Address) -> Self {
+        let a = &config.addresses;
+        Self {
+            account,
+            targets: [
+                (
+                    a.forwarder,
+                    "NestForwarder",
+                    vec![NestForwarder::executeCall::SELECTOR.into()],
+                ),
+                (
+                    a.governor,
+                    "NestGovernor",
+                    vec![
+                        NestGovernor::castVoteBySigCall::SELECTOR.into(),
+                        NestGovernor::queueCall::SELECTOR.into(),
+                        NestGovernor::executeCall::SELECTOR.into(),
+                    ],
+                ),
+                (
+                    a.token,
+                    "NestToken",
+                    vec![NestToken::delegateBySigCall::SELECTOR.into()],
+                ),
+            ],
+            max_gas: forward_gas_limit(config.max_request_gas, config.max_calldata_bytes)
+                .max(config.direct_call_gas),
+            max_fee_per_gas: config.max_fee_per_gas,
+        }
+    }
+
+    /// Refuses a transaction to `to` with `input`, `gas` and fee cap `max_fee` unless it is one
+    /// the relayer may sign.
+    pub fn check(&self, to: Address, input: &[u8], gas: u64, max_fee: u128) -> Result<()> {
+        let own_no_op = to == self.account && input.is_empty();
+        if !own_no_op {
+            let Some((_, name, selectors)) = self.targets.iter().find(|(t, _, _)| *t == to) else {
+                return Err(RelayerError::PolicyRefused(format!(
+                    "{to} is not the forwarder, the governor or the token"
+                )));
+            };
+            let Some(selector) = input.get(..4) else {
+                return Err(RelayerError::PolicyRefused(format!(
+                    "a call to {name} without a function selector"
+                )));
+            };
+            if !selectors.iter().any(|s| s.as_slice() == selector) {
+                return Err(RelayerError::PolicyRefused(format!(
+                    "{name} function 0x{} is not one the relayer sends",
+                    alloy::hex::encode(selector)
+                )));
+            }
+        }
+        if gas > self.max_gas {
+            return Err(RelayerError::PolicyRefused(format!(
+                "gas limit {gas} above the cap of {}",
+                self.max_gas
+            )));
+        }
+        if max_fee > self.max_fee_per_gas {
+            return Err(RelayerError::PolicyRefused(format!(
+                "fee cap {max_fee} wei per gas above the configured {}",
+                self.max_fee_per_gas
+            )));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +224,80 @@ mod tests {
             .expect_err("admin");
         assert!(err.to_string().contains("NestMarketplace"), "{err}");
         assert!(list.check(Address::repeat_byte(5), &[1, 2]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod signing_tests {
+    use super::*;
+
+    fn policy() -> (SigningPolicy, RelayerConfig, Address) {
+        let addresses = NestAddresses {
+            forwarder: Address::repeat_byte(1),
+            governor: Address::repeat_byte(2),
+            token: Address::repeat_byte(3),
+            marketplace: Address::repeat_byte(4),
+            nft: Address::repeat_byte(5),
+            timelock: Address::repeat_byte(6),
+        };
+        let config = RelayerConfig::new(31337, addresses);
+        let account = Address::repeat_byte(9);
+        (SigningPolicy::new(&config, account), config, account)
+    }
+
+    #[test]
+    fn only_nest_functions_and_the_own_no_op_are_signed() {
+        let (p, config, account) = policy();
+        let fee = config.max_fee_per_gas;
+        let call = |selector: [u8; 4]| [&selector[..], &[0u8; 32][..]].concat();
+        for (to, selector) in [
+            (
+                Address::repeat_byte(1),
+                NestForwarder::executeCall::SELECTOR,
+            ),
+            (
+                Address::repeat_byte(2),
+                NestGovernor::castVoteBySigCall::SELECTOR,
+            ),
+            (Address::repeat_byte(2), NestGovernor::executeCall::SELECTOR),
+            (
+                Address::repeat_byte(3),
+                NestToken::delegateBySigCall::SELECTOR,
+            ),
+        ] {
+            p.check(to, &call(selector), 100_000, fee)
+                .expect("a function the relayer sends");
+        }
+        p.check(account, &[], 21_000, fee).expect("the no-op");
+        // Crafted jobs: a token transfer (the relayer's own NEST), a governor call the relayer
+        // never makes, another contract, the marketplace directly (its calls go through the
+        // forwarder), a bare transfer to an outsider, a call to itself, a call without selector.
+        let transfer = call([0xa9, 0x05, 0x9c, 0xbb]);
+        for (to, input) in [
+            (Address::repeat_byte(3), transfer.clone()),
+            (
+                Address::repeat_byte(2),
+                call(NestGovernor::relayCall::SELECTOR),
+            ),
+            (Address::repeat_byte(7), transfer.clone()),
+            (Address::repeat_byte(4), transfer.clone()),
+            (Address::repeat_byte(7), Vec::new()),
+            (account, transfer.clone()),
+            (Address::repeat_byte(1), Vec::new()),
+        ] {
+            let err = p.check(to, &input, 100_000, fee).expect_err("refused");
+            assert!(matches!(err, RelayerError::PolicyRefused(_)), "{err}");
+        }
+        let execute = call(NestForwarder::executeCall::SELECTOR);
+        assert!(
+            p.check(Address::repeat_byte(1), &execute, u64::MAX, fee)
+                .is_err(),
+            "gas cap"
+        );
+        assert!(
+            p.check(Address::repeat_byte(1), &execute, 100_000, fee + 1)
+                .is_err(),
+            "fee cap"
+        );
     }
 }

@@ -49,6 +49,7 @@ use crate::{
     chain::{FeeEstimate, RelayChain, forward_gas_limit, wait_for_head},
     error::{RelayerError, Result},
     metrics as m,
+    policy::SigningPolicy,
     request::{forward_execute_calldata, forward_request_of},
 };
 use alloy::{
@@ -1036,6 +1037,7 @@ impl Lane {
     ) -> Result<(TxEnvelope, TxAttempt)> {
         sign_tx(
             &self.signer,
+            &SigningPolicy::new(self.chain.config(), self.address),
             self.chain_id,
             nonce,
             to,
@@ -1098,6 +1100,33 @@ impl Lane {
                 }
                 continue;
             }
+            // A job the signing policy refuses (it could only come from a tampered store) fails
+            // here, before it takes a nonce, instead of blocking the lane.
+            let policy = SigningPolicy::new(&config, self.address);
+            let refusal = self.call_of(&job).and_then(|(to, input)| {
+                policy.check(to, &input, self.gas_limit_of(&job), config.max_fee_per_gas)
+            });
+            if let Err(refusal) = refusal {
+                warn!(job = %job.id, error = %refusal, "job refused by the signing policy");
+                match jobs
+                    .transition(
+                        &job.id,
+                        RelayJobStatus::Queued,
+                        RelayJobStatus::Failed,
+                        JobChange::default().error(refusal.to_string()),
+                    )
+                    .await
+                {
+                    Ok(stored) => {
+                        metrics::counter!(m::TRANSITIONS, "state" => "failed").increment(1);
+                        dropped.insert((job.forwarder, job.from));
+                        self.cascade(&stored).await?;
+                    }
+                    Err(StoreError::StateConflict { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                continue;
+            }
             batch.push(job);
         }
         if batch.is_empty() {
@@ -1134,17 +1163,20 @@ impl Lane {
         }
         let signer = self.signer.clone();
         let chain_id = self.chain_id;
-        let signed: Vec<Result<(TxEnvelope, TxAttempt)>> =
-            stream::iter(to_sign)
-                .map(|(nonce, to, input, gas)| {
-                    let signer = signer.clone();
-                    async move {
-                        sign_tx(&signer, chain_id, nonce, to, input, gas, max_fee, priority).await
-                    }
-                })
-                .buffered(SIGN_CONCURRENCY)
-                .collect()
-                .await;
+        let policy = SigningPolicy::new(&config, self.address);
+        let signed: Vec<Result<(TxEnvelope, TxAttempt)>> = stream::iter(to_sign)
+            .map(|(nonce, to, input, gas)| {
+                let (signer, policy) = (signer.clone(), policy.clone());
+                async move {
+                    sign_tx(
+                        &signer, &policy, chain_id, nonce, to, input, gas, max_fee, priority,
+                    )
+                    .await
+                }
+            })
+            .buffered(SIGN_CONCURRENCY)
+            .collect()
+            .await;
         let mut attempts = Vec::new();
         for result in signed {
             let (_, mut attempt) = result?;
@@ -1287,6 +1319,7 @@ impl Lane {
 #[allow(clippy::too_many_arguments)]
 async fn sign_tx(
     signer: &NestSigner,
+    policy: &SigningPolicy,
     chain_id: u64,
     nonce: u64,
     to: Address,
@@ -1295,6 +1328,9 @@ async fn sign_tx(
     max_fee: u128,
     priority: u128,
 ) -> Result<(TxEnvelope, TxAttempt)> {
+    // The last check before the key: whatever the job says, only Nest's contracts or the
+    // account's own no-op, under the caps.
+    policy.check(to, &input, gas_limit, max_fee)?;
     // A no-op is a 0-value transfer to oneself.
     let noop = input.is_empty() && to == signer.address();
     let tx = TxEip1559 {

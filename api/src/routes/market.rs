@@ -948,12 +948,16 @@ async fn collection_stats_view(
             all_time: window(&windows[3]),
         });
     }
-    let eth = &by_payment_token[0];
+    // ETH comes first in the list (it is put there above).
+    let eth = by_payment_token.first();
+    let eth_volume = |w: fn(&PaymentTokenStatsDto) -> &WindowTotalsDto| {
+        eth.map_or_else(|| "0".to_string(), |e| w(e).volume.clone())
+    };
     Ok(CollectionStatsDto {
         contract: addr(&contract),
-        floor_price: eth.floor_price.clone(),
-        volume_24h: eth.last_24h.volume.clone(),
-        volume_7d: eth.last_7d.volume.clone(),
+        floor_price: eth.and_then(|e| e.floor_price.clone()),
+        volume_24h: eth_volume(|e| &e.last_24h),
+        volume_7d: eth_volume(|e| &e.last_7d),
         owners: counters.owners,
         supply: counters.supply,
         listed: counters.listed,
