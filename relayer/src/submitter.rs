@@ -64,7 +64,8 @@ use bson::DateTime;
 use futures_util::{FutureExt, StreamExt, future::join_all, stream};
 use nest_keys::NestSigner;
 use nest_store::{
-    JobChange, ReceiptSummary, RelayJob, RelayJobKind, RelayJobStatus, Store, StoreError, TxAttempt,
+    AuditRecord, JobChange, ReceiptSummary, RelayJob, RelayJobKind, RelayJobStatus, Store,
+    StoreError, TxAttempt,
 };
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap, HashSet},
@@ -503,6 +504,7 @@ impl Lane {
                 let cap = self.chain.config().max_fee_per_gas;
                 let (tx, _) = self
                     .sign(
+                        format!("no-op at nonce {nonce}"),
                         nonce,
                         self.address,
                         Bytes::new(),
@@ -895,7 +897,7 @@ impl Lane {
             (to, input, old.gas_limit.max(0) as u64)
         };
         let (envelope, attempt) = self
-            .sign(nonce, to, input, gas, max_fee, priority)
+            .sign(job.id.clone(), nonce, to, input, gas, max_fee, priority)
             .await
             .map(|(tx, mut attempt)| {
                 attempt.sent_block = head as i64;
@@ -1025,9 +1027,12 @@ impl Lane {
         }
     }
 
-    /// Signs a type-2 transaction from this account.
+    /// Signs a type-2 transaction from this account, and records the signature in the audit
+    /// chain under `reference` (the job, or the nonce a no-op fills).
+    #[allow(clippy::too_many_arguments)]
     async fn sign(
         &self,
+        reference: String,
         nonce: u64,
         to: Address,
         input: Bytes,
@@ -1035,7 +1040,7 @@ impl Lane {
         max_fee: u128,
         priority: u128,
     ) -> Result<(TxEnvelope, TxAttempt)> {
-        sign_tx(
+        let signed = sign_tx(
             &self.signer,
             &SigningPolicy::new(self.chain.config(), self.address),
             self.chain_id,
@@ -1046,7 +1051,31 @@ impl Lane {
             max_fee,
             priority,
         )
-        .await
+        .await?;
+        self.audit(vec![(&signed.1, reference)]).await?;
+        Ok(signed)
+    }
+
+    /// Appends the signatures of `signed` (attempt, job or nonce reference) to the audit chain.
+    async fn audit(&self, signed: Vec<(&TxAttempt, String)>) -> Result<()> {
+        let at_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default();
+        let caller = format!("{:#x}", self.address);
+        let records = signed
+            .into_iter()
+            .map(|(attempt, reference)| AuditRecord {
+                purpose: TX_SIGNING.into(),
+                version: 0,
+                digest: format!("{:#x}", attempt.hash),
+                caller: caller.clone(),
+                reference,
+                at_ms,
+            })
+            .collect();
+        self.store.key_ring().audit_many(records).await?;
+        Ok(())
     }
 
     /// Gives nonces to the next queued jobs and sends them.
@@ -1183,6 +1212,14 @@ impl Lane {
             attempt.sent_block = head as i64;
             attempts.push(attempt);
         }
+        self.audit(
+            attempts
+                .iter()
+                .zip(&batch)
+                .map(|(attempt, job)| (attempt, job.id.clone()))
+                .collect(),
+        )
+        .await?;
         let count = batch.len() as u64;
         let owner = self.owner().to_string();
         let epoch = self.epoch;
@@ -1314,6 +1351,10 @@ impl Lane {
         }
     }
 }
+
+/// The audit chain's purpose name for relayer transaction signatures (version 0: relayer
+/// accounts are not versioned yet).
+pub const TX_SIGNING: &str = "tx-signing";
 
 /// Signs a type-2 transaction and returns it with its stored form (`sent_block` left 0).
 #[allow(clippy::too_many_arguments)]

@@ -205,6 +205,27 @@ async fn zero_eth_user_journey(label: &str, signer: NestSigner) {
         .await
         .expect("open");
     assert!(jobs.is_empty(), "nothing left in flight");
+    // Every transaction the relayer account signed is in the audit chain, which is intact:
+    // as many `tx-signing` entries as the account sent transactions.
+    let (entries, broken) = store.key_ring().verify_audit().await.expect("audit");
+    assert_eq!(broken, None);
+    let sent = chain
+        .reader()
+        .get_transaction_count(signer.address())
+        .await
+        .expect("nonce");
+    let signed = store
+        .key_ring()
+        .audit_between(0, i64::MAX)
+        .await
+        .expect("entries")
+        .iter()
+        .filter(|e| e.purpose == "tx-signing" && e.caller == format!("{:#x}", signer.address()))
+        .count() as u64;
+    assert!(
+        entries >= signed && signed >= sent,
+        "{signed} audited, {sent} sent"
+    );
     relayer.stop().await;
 }
 

@@ -192,15 +192,13 @@ async fn a_transaction_dropped_from_the_pool_is_sent_again_without_any_new_block
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let first: B256 = first.expect("sent");
-    reader
+    // The node loses it. (Whether the pool already looks whole again when asked next depends on
+    // how fast the relayer notices, so only the drop itself is checked here.)
+    let dropped = reader
         .anvil_drop_transaction(first)
         .await
         .expect("drop the first transaction");
-    assert_eq!(
-        reader_pending(&reader, relayer_key.address()).await,
-        0,
-        "the node lost the first nonce"
-    );
+    assert_eq!(dropped, Some(first), "the node had it and dropped it");
     chain.automine(true).await;
 
     let jobs = all_mined(&store, &ids, Duration::from_secs(20)).await;

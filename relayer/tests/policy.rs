@@ -79,5 +79,10 @@ async fn a_job_rewritten_into_a_transfer_is_refused_before_the_key_signs() {
         .await
         .expect("nonce");
     assert_eq!(nonce, 0, "the relayer account sent nothing");
+    assert_eq!(
+        store.key_ring().verify_audit().await.expect("audit"),
+        (0, None),
+        "and signed nothing"
+    );
     relayer.stop().await;
 }

@@ -297,31 +297,72 @@ impl KeyRingRepository {
 
     /// Appends `record` to the audit chain; the entry as stored.
     pub async fn audit(&self, record: AuditRecord) -> Result<AuditEntry> {
+        let mut entries = self.audit_many(vec![record]).await?;
+        entries.pop().ok_or_else(|| StoreError::StateConflict {
+            entity: "audit chain",
+            id: "head".into(),
+            expected: "one entry appended".into(),
+        })
+    }
+
+    /// Appends `records` to the audit chain as consecutive entries (one read of the head, one
+    /// ordered insert); the entries as stored. When another writer appended meanwhile, the
+    /// first insert hits its sequence number, nothing is written, and the append is retried on
+    /// the new head.
+    pub async fn audit_many(&self, records: Vec<AuditRecord>) -> Result<Vec<AuditEntry>> {
+        let mut pending: &[AuditRecord] = &records;
+        let mut appended = Vec::with_capacity(records.len());
         for _ in 0..AUDIT_APPEND_ATTEMPTS {
+            if pending.is_empty() {
+                return Ok(appended);
+            }
             let head = self
                 .audit
                 .find_one(doc! {})
                 .sort(doc! { "_id": -1 })
                 .await?;
-            let (seq, prev) = match head {
+            let (mut seq, mut prev) = match head {
                 Some(h) => (h.seq + 1, h.hash),
                 None => (1, "0".repeat(64)),
             };
-            let mut entry = AuditEntry {
-                seq,
-                prev,
-                hash: String::new(),
-                purpose: record.purpose.clone(),
-                version: record.version,
-                digest: record.digest.clone(),
-                caller: record.caller.clone(),
-                reference: record.reference.clone(),
-                at_ms: record.at_ms,
-            };
-            entry.hash = entry.expected_hash();
-            match self.audit.insert_one(&entry).await {
-                Ok(_) => return Ok(entry),
-                Err(e) if crate::error::is_duplicate_key(&e) => continue,
+            let mut entries = Vec::with_capacity(pending.len());
+            for record in pending {
+                let mut entry = AuditEntry {
+                    seq,
+                    prev: prev.clone(),
+                    hash: String::new(),
+                    purpose: record.purpose.clone(),
+                    version: record.version,
+                    digest: record.digest.clone(),
+                    caller: record.caller.clone(),
+                    reference: record.reference.clone(),
+                    at_ms: record.at_ms,
+                };
+                entry.hash = entry.expected_hash();
+                prev = entry.hash.clone();
+                seq += 1;
+                entries.push(entry);
+            }
+            match self.audit.insert_many(&entries).ordered(true).await {
+                Ok(_) => {
+                    appended.extend(entries);
+                    return Ok(appended);
+                }
+                Err(e) if crate::error::is_duplicate_key(&e) => {
+                    // Another writer took a sequence number: keep what went in before it (an
+                    // ordered insert stops at the first failure) and chain the rest on the
+                    // new head.
+                    let inserted = match e.kind.as_ref() {
+                        mongodb::error::ErrorKind::InsertMany(f) => f
+                            .write_errors
+                            .as_ref()
+                            .and_then(|w| w.iter().map(|e| e.index).min())
+                            .unwrap_or(0),
+                        _ => 0,
+                    };
+                    pending = pending.get(inserted..).unwrap_or_default();
+                    appended.extend(entries.into_iter().take(inserted));
+                }
                 Err(e) => return Err(e.into()),
             }
         }
