@@ -104,9 +104,11 @@ fn unix_now_ms() -> i64 {
         .unwrap_or_default()
 }
 
-/// The file name of a local key version.
+/// A fresh file name for a local key version: instances creating the same version at once
+/// (two first starts on an empty ring) write different files, and the store decides which one
+/// the ring records.
 fn key_file(purpose: &str, version: i64) -> String {
-    format!("{purpose}-v{version}.json")
+    format!("{purpose}-v{version}-{:08x}.json", rand::random::<u32>())
 }
 
 /// A new version `version` of `purpose` in `keystore`, not yet recorded.

@@ -103,9 +103,15 @@ async fn a_rotated_key_verifies_through_its_window_on_every_instance_then_retire
 async fn concurrent_rotations_change_the_ring_once_and_upkeep_rotates_and_retires() {
     let store = TestStore::fresh("ring_race").await;
     let dir = tempfile::tempdir().expect("dir");
-    SessionKeyRing::open(store.clone(), keystore(&dir))
-        .await
-        .expect("open");
+    // Two instances start at once on an empty ring: one version 1, both use it.
+    let (x, y) = tokio::join!(
+        SessionKeyRing::open(store.clone(), keystore(&dir)),
+        SessionKeyRing::open(store.clone(), keystore(&dir))
+    );
+    let (x, y) = (x.expect("first start"), y.expect("second start"));
+    assert_eq!(ring_state(&store).await, [(1, KeyState::Active)]);
+    let (token, _) = x.issue("0xabc", "s", HOUR).await.expect("issue");
+    y.verify(&token).expect("the same key");
     let (a, b) = (keystore(&dir), keystore(&dir));
     let (x, y) = tokio::join!(
         rotate(&store, &a, SESSION_TOKEN, HOUR),

@@ -6,6 +6,7 @@ mod chain;
 mod http;
 mod nest;
 mod redis;
+pub mod siwe;
 #[cfg(feature = "stack")]
 mod stack;
 mod store;

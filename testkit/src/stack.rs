@@ -10,7 +10,7 @@ use nest_store::Store;
 use std::{net::SocketAddr, sync::Arc};
 
 /// The origin test api instances are configured with.
-pub const ORIGIN: &str = "http://localhost:8080";
+pub const ORIGIN: &str = crate::siwe::SIWE_ORIGIN;
 
 /// A [`TestChain`] (seeded) and a [`TestStore`] with the indexer in-process, caught up with the
 /// chain; api instances are added with [`TestStack::api`].

@@ -13,7 +13,10 @@ use nest_store::Store;
 use nest_testkit::{TestApi, TestChain, TestStack, TestStore};
 use std::sync::Arc;
 
-pub use nest_testkit::{HttpClient, HttpResponse, ORIGIN, TestRedis as RedisServer, free_port};
+pub use nest_testkit::{
+    HttpClient, HttpResponse, ORIGIN, TestRedis as RedisServer, free_port,
+    siwe::{rfc3339, rfc3339_now, siwe_message},
+};
 
 /// An api instance on free ports.
 pub type Api = TestApi;
@@ -115,72 +118,10 @@ pub async fn bare_api_on(
     TestApi::serve(state, extra).await
 }
 
-/// An EIP-4361 message for `address`.
-pub fn siwe_message(
-    domain: &str,
-    uri: &str,
-    address: &str,
-    chain_id: u64,
-    nonce: &str,
-    issued_at: &str,
-) -> String {
-    format!(
-        "{domain} wants you to sign in with your Ethereum account:\n{address}\n\nSign in to Nest.\n\nURI: {uri}\nVersion: 1\nChain ID: {chain_id}\nNonce: {nonce}\nIssued At: {issued_at}"
-    )
-}
-
-pub fn rfc3339_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("time")
-        .as_secs();
-    rfc3339(secs)
-}
-
-pub fn rfc3339(secs: u64) -> String {
-    // Civil-from-days (Howard Hinnant), UTC.
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
 /// A signed SIWE sign-in for dev account `account`: the `POST /v1/auth/verify` body and the
 /// message signed.
 pub async fn sign_in(api: &Api, stack: &Stack, account: usize) -> (String, String) {
-    let nonce = api.client.get("/v1/auth/nonce").await.json()["nonce"]
-        .as_str()
-        .expect("nonce")
-        .to_string();
-    let key = &stack.keys[account];
-    let message = siwe_message(
-        "localhost:8080",
-        ORIGIN,
-        &key.address().to_checksum(None),
-        31337,
-        &nonce,
-        &rfc3339_now(),
-    );
-    let signature = alloy::signers::Signer::sign_message(key, message.as_bytes())
-        .await
-        .expect("sign");
-    let body =
-        serde_json::json!({ "message": message, "signature": format!("{signature}") }).to_string();
-    (body, message)
+    nest_testkit::siwe::sign_in_body(&api.client, &stack.keys[account]).await
 }
 
 /// A session for dev account `account`: its `Authorization` header value.
