@@ -376,8 +376,18 @@ test("gallery market filters: listed tokens by price with their prices, a refuse
     const wei = cheapest.market.price;
     const atPrice = await allTokens(`status=listed&sort=price_asc&minPrice=${wei}&maxPrice=${wei}&currency=${ETH}`);
     assert.ok(atPrice.length >= 1);
+    // The page asks for the range once typing settles (it may already show the same cards:
+    // wait for the request itself, not only for the cards).
+    const ranged = page.waitForResponse(
+      (r) => {
+        const url = new URL(r.url());
+        return url.pathname.endsWith("/tokens") && url.searchParams.has("minPrice") && url.searchParams.has("maxPrice");
+      },
+      { timeout: 20_000 },
+    );
     await page.getByTestId("gallery-max-price").fill(cheapest.market.priceDecimal);
     await page.getByTestId("price-error").first().waitFor({ state: "detached" });
+    await ranged;
     await page.waitForFunction(
       ([n, text]) => {
         const prices = [...document.querySelectorAll('[data-testid="gallery-card"] [data-testid="market-price"]')].map((e) => e.textContent);
