@@ -237,7 +237,7 @@ async fn bad_messages_get_translated_problems_and_store_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn write_limits_are_shared_through_redis_and_notifications_are_announced() {
+async fn write_limits_are_shared_through_redis_notifications_are_announced_and_like_state_follows() {
     let redis = RedisServer::start();
     let store = TestStore::fresh("social_limits").await;
     let limits = |c: &mut nest_api::ApiConfig| {
@@ -311,4 +311,59 @@ async fn write_limits_are_shared_through_redis_and_notifications_are_announced()
         .get(&format!("/v1/social/posts/{}", hashes[0]))
         .await;
     assert_eq!(post.json()["likes"].as_i64(), Some(1));
+
+    // Pages asked with the liker as viewer say which posts it likes, and follow an unlike at
+    // once on the other instance (cached there before).
+    let liker_key = nest_store::codec::address_key(&liker.address());
+    let path = format!("/v1/social/feeds/global?viewer={liker_key}");
+    let liked = |page: &serde_json::Value| -> Vec<(String, bool)> {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|i| {
+                Some((
+                    i["post"]["id"].as_str()?.to_string(),
+                    i["post"]["likedByViewer"].as_bool()?,
+                ))
+            })
+            .collect()
+    };
+    let page = a.client.get(&path).await.json();
+    let states = liked(&page);
+    assert!(states.len() >= 3, "{page}");
+    assert!(
+        states.iter().all(|(id, l)| *l == (id == &hashes[0])),
+        "{states:?}"
+    );
+    let anonymous = a.client.get("/v1/social/feeds/global").await.json();
+    assert!(
+        anonymous["items"][0]["post"].get("likedByViewer").is_none(),
+        "no viewer, no like state: {anonymous}"
+    );
+    let unlike = Body::Like(Like {
+        account: liker.address(),
+        timestamp: (now_ms() / 1000) as u64 + 1,
+        target: hashes[0].parse().expect("hash"),
+        active: false,
+    });
+    let answer = send(
+        &b,
+        &signed_envelope(&domain(), &unlike, &liker, None).expect("s"),
+        "en",
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let states = liked(&a.client.get(&path).await.json());
+        if states.iter().all(|(_, l)| !l) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still liked: {states:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

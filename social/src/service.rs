@@ -832,6 +832,8 @@ impl SocialService {
                 } else if self.repo.delete_like(&account, &post.id).await? {
                     self.repo.add_to_post(&post.id, "likes", -1).await?;
                 }
+                // Pages asked with this account as viewer show its like state.
+                touched.push(("social-likes".into(), me.clone()));
                 self.post_touched(&mut touched, &post);
             }
             (Body::Hide(h), Plan::Target(post)) => {
@@ -1141,6 +1143,43 @@ impl SocialService {
             .collect())
     }
 
+    /// Marks which of `views` `viewer` likes (one query for the page).
+    async fn mark_liked(&self, views: &mut [PostView], viewer: Option<&Address>) -> Result<()> {
+        let Some(viewer) = viewer else {
+            return Ok(());
+        };
+        let ids: Vec<String> = views.iter().map(|v| v.id.clone()).collect();
+        let liked: std::collections::HashSet<String> = self
+            .repo
+            .liked_among(viewer, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        for view in views {
+            view.liked_by_viewer = Some(liked.contains(&view.id));
+        }
+        Ok(())
+    }
+
+    /// Marks the posts of `page` `viewer` likes.
+    async fn mark_liked_items(&self, page: &mut FeedPage, viewer: Option<&Address>) -> Result<()> {
+        let mut posts: Vec<PostView> = Vec::new();
+        let mut at = Vec::new();
+        for (i, item) in page.items.iter().enumerate() {
+            if let FeedItem::Post { post } = item {
+                posts.push(post.clone());
+                at.push(i);
+            }
+        }
+        self.mark_liked(&mut posts, viewer).await?;
+        for (i, view) in at.into_iter().zip(posts) {
+            if let Some(FeedItem::Post { post }) = page.items.get_mut(i) {
+                *post = view;
+            }
+        }
+        Ok(())
+    }
+
     /// One post.
     pub async fn post(&self, id: &B256) -> Result<PostView> {
         let post = self
@@ -1244,9 +1283,9 @@ impl SocialService {
             .into_iter()
             .filter(|p| !p.deleted && !p.taken_down && filters.allows(p))
             .collect();
-        let items = self
-            .post_views(&shown)
-            .await?
+        let mut views = self.post_views(&shown).await?;
+        self.mark_liked(&mut views, viewer).await?;
+        let items = views
             .into_iter()
             .map(|post| FeedItem::Post { post })
             .collect();
@@ -1358,7 +1397,9 @@ impl SocialService {
                 }
             }
         }
-        Ok(FeedPage { items, next_cursor })
+        let mut page = FeedPage { items, next_cursor };
+        self.mark_liked_items(&mut page, Some(viewer)).await?;
+        Ok(page)
     }
 
     /// A post's thread: the root and a page of its comments (any depth, oldest first).
@@ -1395,7 +1436,7 @@ impl SocialService {
         let filters = self.filters(viewer).await?;
         let replies = self
             .repo
-            .post_page(&PostFilter::Thread(root_id), cursor, limit)
+            .post_page(&PostFilter::Thread(root_id.clone()), cursor, limit)
             .await?;
         let next_cursor = (replies.len() as i64 == limit)
             .then(|| replies.last().map(|p| p.key.clone()))
@@ -1406,10 +1447,16 @@ impl SocialService {
             .filter(|p| (include_hidden || !p.hidden) && filters.allows_author(p))
             .collect();
         let mut views = self.post_views(std::slice::from_ref(&root)).await?;
-        let root = views.remove(0);
+        views.extend(self.post_views(&shown).await?);
+        self.mark_liked(&mut views, viewer).await?;
+        let mut views = views.into_iter();
+        let root = views.next().ok_or_else(|| SocialError::NotFound {
+            kind: "post",
+            id: root_id.clone(),
+        })?;
         Ok(ThreadView {
             root,
-            replies: self.post_views(&shown).await?,
+            replies: views.collect(),
             next_cursor,
         })
     }

@@ -119,6 +119,9 @@ pub struct PostView {
     pub message: String,
     /// Page key (pass as `cursor` to continue after this item).
     pub key: String,
+    /// Whether the `viewer` the page was asked for likes it (absent without a viewer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liked_by_viewer: Option<bool>,
 }
 
 impl PostView {
@@ -157,6 +160,7 @@ impl PostView {
             taken_down: post.taken_down,
             message: post.message.clone(),
             key: post.key.clone(),
+            liked_by_viewer: None,
         }
     }
 }

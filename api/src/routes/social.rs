@@ -230,7 +230,8 @@ pub struct FeedParams {
     /// Page size (1-100, default 20).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
-    /// Apply this account's mutes, blocks and keyword mutes.
+    /// Apply this account's mutes, blocks and keyword mutes, and say whether it likes each post
+    /// (`likedByViewer`).
     #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
     pub viewer: Option<String>,
 }
@@ -248,6 +249,7 @@ async fn post_feed(
     let viewer = viewer(p.viewer.as_ref())?;
     if let Some(v) = &viewer {
         tags.push(format!("social-home:{}", address_key(v)));
+        tags.push(format!("social-likes:{}", address_key(v)));
     }
     let social = state.inner.social.clone();
     cached(state, headers, uri.to_string(), tags, async move {
@@ -294,7 +296,7 @@ pub struct ChannelParams {
     /// Page size (1-100, default 20).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
-    /// Apply this account's mutes.
+    /// Apply this account's mutes, and say whether it likes each post (`likedByViewer`).
     #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
     pub viewer: Option<String>,
 }
@@ -395,6 +397,7 @@ pub async fn home(
     // `social-posts` or `social-author`.
     let tags = vec![
         format!("social-home:{}", address_key(&account)),
+        format!("social-likes:{}", address_key(&account)),
         "social-posts".into(),
         "social-author".into(),
     ];
@@ -594,7 +597,8 @@ pub struct ThreadParams {
     /// Page size (1-100, default 20).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
-    /// Apply this account's mutes and blocks.
+    /// Apply this account's mutes and blocks, and say whether it likes each post
+    /// (`likedByViewer`).
     #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
     pub viewer: Option<String>,
     /// Also list replies the thread's author hid.
@@ -618,17 +622,15 @@ pub async fn thread(
     let viewer = viewer(p.viewer.as_ref())?;
     let hidden = p.include_hidden.unwrap_or(false);
     let social = state.inner.social.clone();
-    cached(
-        &state,
-        &headers,
-        uri.to_string(),
-        vec!["social-thread".into(), "social-posts".into()],
-        async move {
-            Ok(social
-                .thread(&id, viewer.as_ref(), hidden, cursor.as_deref(), limit)
-                .await?)
-        },
-    )
+    let mut tags: Vec<String> = vec!["social-thread".into(), "social-posts".into()];
+    if let Some(v) = &viewer {
+        tags.push(format!("social-likes:{}", address_key(v)));
+    }
+    cached(&state, &headers, uri.to_string(), tags, async move {
+        Ok(social
+            .thread(&id, viewer.as_ref(), hidden, cursor.as_deref(), limit)
+            .await?)
+    })
     .await
 }
 
