@@ -412,6 +412,35 @@ async fn the_activity_stream_and_collection_stats_show_the_seed_and_a_sale_right
         "the marketplace's NEST is listed: {before}"
     );
     let owners_before = before["owners"].as_i64().expect("owners");
+    // Listings, offers and auctions carry their currency and amounts in whole units.
+    let listing = api
+        .client
+        .get(&format!("/v1/listings/{}", stack.seed.listing_id))
+        .await
+        .json();
+    assert_eq!(
+        (&listing["priceDecimal"], &listing["currency"]["symbol"]),
+        (&serde_json::json!("1"), &serde_json::json!("ETH")),
+        "{listing}"
+    );
+    let offers = api
+        .client
+        .get(&format!(
+            "/v1/offers?nft={nft}&tokenId={}",
+            stack.seed.minted[2]
+        ))
+        .await
+        .json();
+    assert_eq!(offers[0]["amountDecimal"], "250", "{offers}");
+    assert_eq!(offers[0]["currency"]["symbol"], "NEST");
+    assert_eq!(offers[0]["currency"]["decimals"], 18);
+    let auction = api
+        .client
+        .get(&format!("/v1/auctions/{}", stack.seed.auction_id))
+        .await
+        .json();
+    assert_eq!(auction["reservePriceDecimal"], "0.5", "{auction}");
+    assert_eq!(auction["highestBidDecimal"], "0.6");
     // The live stream carries the same items.
     let mut live = tokio::net::TcpStream::connect(api.addr)
         .await

@@ -237,7 +237,8 @@ async fn bad_messages_get_translated_problems_and_store_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn write_limits_are_shared_through_redis_notifications_are_announced_and_like_state_follows() {
+async fn write_limits_are_shared_through_redis_notifications_are_announced_and_like_state_follows()
+{
     let redis = RedisServer::start();
     let store = TestStore::fresh("social_limits").await;
     let limits = |c: &mut nest_api::ApiConfig| {

@@ -1,6 +1,11 @@
 //! Marketplace reads: listings, NFTs, auctions, offers, sales, collection stats.
 
-use super::{PageDto, activity::decimal_string, cached, now};
+use super::{
+    PageDto,
+    activity::decimal_string,
+    cached, now,
+    units::{CurrencyDto, Priced, priced, priced_one},
+};
 use crate::{
     error::ApiError,
     extract::{ApiPath, ApiQuery, limit, one_of, parse_address, parse_u256},
@@ -42,6 +47,12 @@ pub struct ListingDto {
     pub payment_token: String,
     /// Price in the payment token's smallest unit.
     pub price: String,
+    /// The payment token's symbol and decimals (absent when the chain cannot be asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<CurrencyDto>,
+    /// The price in whole units (`1.5`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_decimal: Option<String>,
     /// Expiry (unix seconds, 0: none).
     pub expires_at: i64,
     /// active, sold, cancelled, expired or stale.
@@ -64,6 +75,8 @@ impl From<&Listing> for ListingDto {
             token_id: l.token_id.to_string(),
             payment_token: addr(&l.payment_token),
             price: l.price.to_string(),
+            currency: None,
+            price_decimal: None,
             expires_at: l.expires_at,
             status: if expired {
                 "expired".into()
@@ -178,6 +191,7 @@ pub async fn listings(
     };
     let chain = state.inner.config.chain_id;
     let store = state.inner.store.clone();
+    let st = state.clone();
     cached(
         &state,
         &headers,
@@ -186,7 +200,7 @@ pub async fn listings(
         async move {
             let page = store.listings().query(chain, &query).await?;
             Ok(PageDto {
-                items: page.items.iter().map(ListingDto::from).collect::<Vec<_>>(),
+                items: priced(&st, page.items.iter().map(ListingDto::from).collect()).await,
                 next_cursor: page.next_cursor,
             })
         },
@@ -210,6 +224,7 @@ pub async fn listing(
     );
     let doc_id = Listing::id_for(chain, &market, &id);
     let store = state.inner.store.clone();
+    let st = state.clone();
     cached(
         &state,
         &headers,
@@ -221,7 +236,7 @@ pub async fn listing(
                 .get(chain, &market, &id)
                 .await?
                 .ok_or_else(|| ApiError::not_found("listing", id))?;
-            Ok(ListingDto::from(&listing))
+            Ok(priced_one(&st, ListingDto::from(&listing)).await)
         },
     )
     .await
@@ -398,8 +413,8 @@ pub async fn nft(
         Ok(NftDetailDto {
             nft: NftDto::with_metadata(&nft, Some(metadata)),
             history: history.iter().map(TransferDto::from).collect(),
-            offers: offers.iter().map(OfferDto::from).collect(),
-            sales: sales.iter().map(SaleDto::from).collect(),
+            offers: priced(&st, offers.iter().map(OfferDto::from).collect()).await,
+            sales: priced(&st, sales.iter().map(SaleDto::from).collect()).await,
         })
     })
     .await
@@ -430,6 +445,15 @@ pub struct AuctionDto {
     pub highest_bidder: Option<String>,
     /// Highest bid.
     pub highest_bid: String,
+    /// The payment token's symbol and decimals (absent when the chain cannot be asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<CurrencyDto>,
+    /// The reserve price in whole units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserve_price_decimal: Option<String>,
+    /// The highest bid in whole units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub highest_bid_decimal: Option<String>,
     /// Bids so far.
     pub bid_count: i64,
     /// live, ended (awaiting settlement), settled, cancelled.
@@ -456,6 +480,9 @@ impl From<&Auction> for AuctionDto {
             end_time: a.end_time,
             highest_bidder: opt_addr(&a.highest_bidder),
             highest_bid: a.highest_bid.to_string(),
+            currency: None,
+            reserve_price_decimal: None,
+            highest_bid_decimal: None,
             bid_count: a.bid_count,
             status: status.into(),
             winner: opt_addr(&a.winner),
@@ -523,6 +550,7 @@ pub async fn auctions(
     let limit = limit(p.limit)?;
     let chain = state.inner.config.chain_id;
     let store = state.inner.store.clone();
+    let st = state.clone();
     let ending_before = p.ending_within.map(|s| now() + i64::from(s));
     cached(
         &state,
@@ -535,7 +563,7 @@ pub async fn auctions(
                 .live(chain, ending_before, p.cursor.as_deref(), limit)
                 .await?;
             Ok(PageDto {
-                items: page.items.iter().map(AuctionDto::from).collect::<Vec<_>>(),
+                items: priced(&st, page.items.iter().map(AuctionDto::from).collect()).await,
                 next_cursor: page.next_cursor,
             })
         },
@@ -559,6 +587,7 @@ pub async fn auction(
     );
     let doc_id = Auction::id_for(chain, &market, &id);
     let store = state.inner.store.clone();
+    let st = state.clone();
     cached(
         &state,
         &headers,
@@ -572,7 +601,7 @@ pub async fn auction(
                 .ok_or_else(|| ApiError::not_found("auction", id))?;
             let bids = store.auctions().bids(&doc_id).await?;
             Ok(AuctionDetailDto {
-                auction: AuctionDto::from(&auction),
+                auction: priced_one(&st, AuctionDto::from(&auction)).await,
                 bids: bids.iter().map(BidDto::from).collect(),
             })
         },
@@ -596,6 +625,12 @@ pub struct OfferDto {
     pub payment_token: String,
     /// Amount.
     pub amount: String,
+    /// The payment token's symbol and decimals (absent when the chain cannot be asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<CurrencyDto>,
+    /// The amount in whole units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount_decimal: Option<String>,
     /// Expiry (0: none).
     pub expires_at: i64,
     /// open, accepted, cancelled, expired.
@@ -612,6 +647,8 @@ impl From<&Offer> for OfferDto {
             token_id: o.token_id.to_string(),
             payment_token: addr(&o.payment_token),
             amount: o.amount.to_string(),
+            currency: None,
+            amount_decimal: None,
             expires_at: o.expires_at,
             status: if expired {
                 "expired".into()
@@ -649,6 +686,7 @@ pub async fn offers(
 ) -> Result<Response, ApiError> {
     let chain = state.inner.config.chain_id;
     let store = state.inner.store.clone();
+    let st = state.clone();
     enum By {
         Buyer(Address),
         Token(Address, U256),
@@ -675,7 +713,7 @@ pub async fn offers(
                     store.offers().for_token(chain, &nft, &token, None).await?
                 }
             };
-            Ok(offers.iter().map(OfferDto::from).collect::<Vec<_>>())
+            Ok(priced(&st, offers.iter().map(OfferDto::from).collect()).await)
         },
     )
     .await
@@ -699,6 +737,12 @@ pub struct SaleDto {
     pub payment_token: String,
     /// Price.
     pub price: String,
+    /// The payment token's symbol and decimals (absent when the chain cannot be asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<CurrencyDto>,
+    /// The price in whole units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_decimal: Option<String>,
     /// Platform fee.
     pub fee: String,
     /// Royalty.
@@ -721,6 +765,8 @@ impl From<&Sale> for SaleDto {
             buyer: addr(&s.buyer),
             payment_token: addr(&s.payment_token),
             price: s.price.to_string(),
+            currency: None,
+            price_decimal: None,
             fee: s.fee.to_string(),
             royalty: s.royalty.to_string(),
             royalty_receiver: addr(&s.royalty_receiver),
@@ -752,19 +798,15 @@ pub async fn sales(
     let limit = limit(p.limit)?;
     let chain = state.inner.config.chain_id;
     let store = state.inner.store.clone();
+    let st = state.clone();
     cached(
         &state,
         &headers,
         uri.to_string(),
         vec!["sales".into()],
         async move {
-            Ok(store
-                .sales()
-                .recent(chain, limit)
-                .await?
-                .iter()
-                .map(SaleDto::from)
-                .collect::<Vec<_>>())
+            let sales = store.sales().recent(chain, limit).await?;
+            Ok(priced(&st, sales.iter().map(SaleDto::from).collect()).await)
         },
     )
     .await
@@ -966,4 +1008,45 @@ async fn collection_stats_view(
         updated_block: counters.updated_block,
         by_payment_token,
     })
+}
+
+impl Priced for ListingDto {
+    fn payment_token(&self) -> &str {
+        &self.payment_token
+    }
+    fn set_units(&mut self, currency: CurrencyDto, decimal: &dyn Fn(&str) -> Option<String>) {
+        self.price_decimal = decimal(&self.price);
+        self.currency = Some(currency);
+    }
+}
+
+impl Priced for AuctionDto {
+    fn payment_token(&self) -> &str {
+        &self.payment_token
+    }
+    fn set_units(&mut self, currency: CurrencyDto, decimal: &dyn Fn(&str) -> Option<String>) {
+        self.reserve_price_decimal = decimal(&self.reserve_price);
+        self.highest_bid_decimal = decimal(&self.highest_bid);
+        self.currency = Some(currency);
+    }
+}
+
+impl Priced for OfferDto {
+    fn payment_token(&self) -> &str {
+        &self.payment_token
+    }
+    fn set_units(&mut self, currency: CurrencyDto, decimal: &dyn Fn(&str) -> Option<String>) {
+        self.amount_decimal = decimal(&self.amount);
+        self.currency = Some(currency);
+    }
+}
+
+impl Priced for SaleDto {
+    fn payment_token(&self) -> &str {
+        &self.payment_token
+    }
+    fn set_units(&mut self, currency: CurrencyDto, decimal: &dyn Fn(&str) -> Option<String>) {
+        self.price_decimal = decimal(&self.price);
+        self.currency = Some(currency);
+    }
 }

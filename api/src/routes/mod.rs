@@ -10,6 +10,7 @@ pub mod meta;
 pub mod nft_data;
 pub mod portfolio;
 pub mod social;
+pub mod units;
 
 use crate::{error::ApiError, state::AppState};
 use axum::{

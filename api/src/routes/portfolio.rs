@@ -7,6 +7,7 @@ use super::{
     governance::ProposalDto,
     market::{AuctionDto, ListingDto, NftDto, OfferDto},
     nft_data::metadata_for,
+    units::priced,
 };
 use crate::{
     error::ApiError,
@@ -181,15 +182,15 @@ async fn build(state: &AppState, user: Address) -> Result<PortfolioDto, ApiError
             .map(|n| NftDto::with_metadata(n, metadata.get(&n.id).cloned()))
             .collect(),
         owned_next_cursor: owned.next_cursor,
-        listings: listings.items.iter().map(ListingDto::from).collect(),
+        listings: priced(state, listings.items.iter().map(ListingDto::from).collect()).await,
         auctions: BidPositionsDto {
-            leading: leading.into_iter().map(AuctionDto::from).collect(),
-            outbid: outbid.into_iter().map(AuctionDto::from).collect(),
-            selling: selling.iter().map(AuctionDto::from).collect(),
+            leading: priced(state, leading.into_iter().map(AuctionDto::from).collect()).await,
+            outbid: priced(state, outbid.into_iter().map(AuctionDto::from).collect()).await,
+            selling: priced(state, selling.iter().map(AuctionDto::from).collect()).await,
         },
         offers: OfferPositionsDto {
-            made: made.iter().map(OfferDto::from).collect(),
-            received: received.iter().map(OfferDto::from).collect(),
+            made: priced(state, made.iter().map(OfferDto::from).collect()).await,
+            received: priced(state, received.iter().map(OfferDto::from).collect()).await,
         },
         withdrawable: withdrawable(state, user).await?,
         governance: GovernanceStandingDto {
