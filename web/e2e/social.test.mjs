@@ -1,7 +1,8 @@
 // The social pages in a real browser against a running nest dev (NEST_API_URL): sign in, post
 // (the wallet signs the EIP-712 message), see it in the feed, like it, reply, and from a second
 // browser follow the author, see the post in the home feed, the author's unread notification
-// count, and likes signed by a delegated app key with no further wallet prompt.
+// count, and likes signed by a delegated app key with no further wallet prompt. The like state
+// is the api's (a reload keeps it), and the author edits the post (shown "edited").
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -46,6 +47,14 @@ test("post, see it in the feed, like, reply; follow from another browser, home f
   await mine.getByTestId("like").and(a.page.locator('[aria-pressed="true"]')).waitFor({ timeout: 20_000 });
   await mine.getByTestId("like").getByText(/1/).waitFor({ timeout: 20_000 });
   assert.equal((await stack.api(`/v1/social/posts/${id}`)).likes, 1);
+  // The pressed state comes from the api (likedByViewer), not from this browser: still pressed
+  // after a reload, once the wallet reconnects and the feed is asked with it as viewer.
+  assert.equal(await a.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("nest.social.liked")).length), 0);
+  await a.page.reload();
+  await a.page.getByTestId("account").waitFor({ state: "attached" });
+  await mine.waitFor({ timeout: 20_000 });
+  await mine.getByTestId("like").and(a.page.locator('[aria-pressed="true"]')).waitFor({ timeout: 20_000 });
+  await mine.getByTestId("like").getByText(/1/).waitFor({ timeout: 20_000 });
 
   // Reply on the post's page.
   await mine.getByTestId("open-post").click();
@@ -56,6 +65,26 @@ test("post, see it in the feed, like, reply; follow from another browser, home f
   await a.page.getByTestId("replies").getByText(reply).waitFor({ timeout: 20_000 });
   const replies = await stack.api(`/v1/social/posts/${id}/thread`);
   assert.ok(replies.replies.some((r) => r.text === reply && r.parent === id));
+
+  // Alice edits her post (inside the edit window; one wallet signature): the new text shows
+  // with an "edited" mark, as the api serves it, also after a reload. The new text keeps the
+  // old one as a prefix, so the steps below still find the post by it.
+  const root = a.page.locator(`[data-testid="post"][data-id="${id}"]`);
+  const edited = `${text} (edited)`;
+  const beforeEdit = typedSignatures(a.wallet);
+  await root.getByTestId("edit").click();
+  await root.getByTestId("edit-text").fill(edited);
+  await root.getByTestId("edit-save").click();
+  await root.getByTestId("edit-form").waitFor({ state: "detached", timeout: 20_000 });
+  await root.getByTestId("edited").waitFor({ timeout: 20_000 });
+  await root.locator("p.post-text").filter({ hasText: edited }).waitFor({ timeout: 20_000 });
+  assert.equal(typedSignatures(a.wallet), beforeEdit + 1, "the wallet signed the edit");
+  const afterEdit = await stack.api(`/v1/social/posts/${id}`);
+  assert.equal(afterEdit.text, edited);
+  assert.ok(afterEdit.editedAt > 0, "the api has the edit time");
+  await a.page.reload();
+  await root.getByTestId("edited").waitFor({ timeout: 20_000 });
+  await root.locator("p.post-text").filter({ hasText: edited }).waitFor({ timeout: 20_000 });
   await a.page.screenshot({ path: `${stack.shots}/social-thread-360.png`, fullPage: true });
 
   // Bob follows Alice from her profile (another browser, 1280 px, dark).

@@ -9,20 +9,27 @@ import { encodeAbiParameters, hashDomain, hashTypedData, keccak256, recoverTyped
 import {
   APP_KEY_STRUCTS,
   ZERO_HASH,
+  ZERO_ADDRESS,
   appKeyGrantMessage,
+  deleteMessage,
+  editMessage,
   envelope,
   envelopeType,
   followMessage,
   likeMessage,
   originSalt,
   postMessage,
+  profileMessage,
   reportMessage,
   socialTypes,
   typedData,
   type SocialDomain,
   type SocialStruct,
 } from "../src/social/messages";
-import { embedHref, segments } from "../src/social/text";
+import { carryMentions, embedHref, segments } from "../src/social/text";
+import { EDIT_WINDOW_SECONDS, MAX_BIO, MAX_DISPLAY_NAME, MAX_TEXT, RESERVED_HANDLES, byteSize, canEdit, checkHandle, checkPostText, checkProfile } from "../src/social/validate";
+import { INTENT_MS, intentSettled, patchPost, shownLike, withLike } from "../src/social/likes";
+import type { FeedItem, SocialPost } from "../src/api/types";
 
 const rust = readFileSync(new URL("../../social/src/message.rs", import.meta.url), "utf8");
 
@@ -93,6 +100,9 @@ describe("social typed data matches nest-social (social/src/message.rs)", () => 
       ["Like", likeMessage(account.address, `0x${"ab".repeat(32)}`, true, 1)],
       ["Link", followMessage(account.address, "0x000000000000000000000000000000000000dEaD", true, 1)],
       ["Report", reportMessage(account.address, `0x${"cd".repeat(32)}`, "spam", 1)],
+      ["Edit", editMessage(account.address, `0x${"ab".repeat(32)}`, "new text", [], 1)],
+      ["Delete", deleteMessage(account.address, `0x${"ab".repeat(32)}`, 1)],
+      ["Profile", profileMessage(account.address, { handle: "Alice_1", displayName: "Alice", bio: "", avatar: null }, 1)],
       ["AppKeyGrant", appKeyGrantMessage(account.address, "0x000000000000000000000000000000000000bEEF", 30, 1)],
     ];
     for (const [struct, message] of messages) {
@@ -182,7 +192,189 @@ describe("social typed data matches nest-social (social/src/message.rs)", () => 
   });
 });
 
+describe("edit, delete and profile messages", () => {
+  const target = `0x${"ab".repeat(32)}` as Hex;
+
+  it("an edit's struct hash follows EIP-712 as message.rs's Edit (Mention appended)", () => {
+    const mentions = [{ account: "0x000000000000000000000000000000000000dEaD" as Address, start: 0, end: 4 }];
+    const msg = editMessage(account.address, target, "@bob cafe\u0301", mentions, 9);
+    expect(msg.text).toBe("@bob café".normalize("NFC"));
+    const data = typedData(domain, "Edit", msg);
+    expect(Object.keys(data.types).sort()).toEqual(["Edit", "Mention"]);
+    const mentionType = "Mention(address account,uint32 start,uint32 end)";
+    const mentionHash = keccak256(
+      encodeAbiParameters(
+        [{ type: "bytes32" }, { type: "address" }, { type: "uint32" }, { type: "uint32" }],
+        [keccak256(stringToHex(mentionType)), mentions[0].account, 0, 4],
+      ),
+    );
+    const structHash = keccak256(
+      encodeAbiParameters(
+        [{ type: "bytes32" }, { type: "address" }, { type: "uint64" }, { type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }],
+        [
+          keccak256(stringToHex("Edit(address account,uint64 timestamp,bytes32 target,string text,Mention[] mentions)" + mentionType)),
+          account.address,
+          9n,
+          target,
+          keccak256(stringToHex(msg.text as string)),
+          keccak256(mentionHash),
+        ],
+      ),
+    );
+    const digest = keccak256(`0x1901${domainHash(data.domain).slice(2)}${structHash.slice(2)}` as Hex);
+    expect(hashTypedData(data as Parameters<typeof hashTypedData>[0])).toBe(digest);
+  });
+
+  it("a delete's struct hash follows EIP-712 and its envelope type is delete", async () => {
+    const msg = deleteMessage(account.address, target, 11);
+    const data = typedData(domain, "Delete", msg);
+    const structHash = keccak256(
+      encodeAbiParameters(
+        [{ type: "bytes32" }, { type: "address" }, { type: "uint64" }, { type: "bytes32" }],
+        [keccak256(stringToHex("Delete(address account,uint64 timestamp,bytes32 target)")), account.address, 11n, target],
+      ),
+    );
+    expect(hashTypedData(data as Parameters<typeof hashTypedData>[0])).toBe(keccak256(`0x1901${domainHash(data.domain).slice(2)}${structHash.slice(2)}` as Hex));
+    const signature = await account.signTypedData(data as Parameters<typeof account.signTypedData>[0]);
+    expect(envelope(domain, "Delete", msg, signature).type).toBe("delete");
+    expect(envelope(domain, "Edit", editMessage(account.address, target, "x", [], 1), signature).type).toBe("edit");
+  });
+
+  it("a profile: lowercase handle, NFC texts, uint256 token id as a decimal string, no avatar as zeros", async () => {
+    const none = profileMessage(account.address, { handle: " Alice_1 ", displayName: "cafe\u0301", bio: "hi", avatar: null }, 3);
+    expect(none).toEqual({ account: account.address, timestamp: 3, handle: "alice_1", displayName: "café".normalize("NFC"), bio: "hi", avatarContract: ZERO_ADDRESS, avatarTokenId: "0" });
+    const nft = "0x00000000000000000000000000000000000000AA";
+    const withAvatar = profileMessage(account.address, { handle: "", displayName: "", bio: "", avatar: { contract: nft, tokenId: "340282366920938463463374607431768211457" } }, 3);
+    expect(withAvatar.avatarContract).toBe(nft.toLowerCase());
+    expect(withAvatar.avatarTokenId).toBe("340282366920938463463374607431768211457");
+    const data = typedData(domain, "Profile", withAvatar);
+    expect(Object.keys(data.types)).toEqual(["Profile"]);
+    expect(data.message.avatarTokenId).toBe(340282366920938463463374607431768211457n);
+    const encodeType = "Profile(address account,uint64 timestamp,string handle,string displayName,string bio,address avatarContract,uint256 avatarTokenId)";
+    const structHash = keccak256(
+      encodeAbiParameters(
+        [{ type: "bytes32" }, { type: "address" }, { type: "uint64" }, { type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }, { type: "address" }, { type: "uint256" }],
+        [keccak256(stringToHex(encodeType)), account.address, 3n, keccak256(stringToHex("")), keccak256(stringToHex("")), keccak256(stringToHex("")), nft.toLowerCase() as Address, 340282366920938463463374607431768211457n],
+      ),
+    );
+    expect(hashTypedData(data as Parameters<typeof hashTypedData>[0])).toBe(keccak256(`0x1901${domainHash(data.domain).slice(2)}${structHash.slice(2)}` as Hex));
+    const signature = await account.signTypedData(data as Parameters<typeof account.signTypedData>[0]);
+    expect(await recoverTypedDataAddress({ ...(data as Parameters<typeof recoverTypedDataAddress>[0]), signature })).toBe(account.address);
+    expect(envelope(domain, "Profile", withAvatar, signature).type).toBe("profile");
+  });
+});
+
+describe("content limits match nest-social (social/src/content.rs)", () => {
+  const content = readFileSync(new URL("../../social/src/content.rs", import.meta.url), "utf8");
+  const config = readFileSync(new URL("../../social/src/config.rs", import.meta.url), "utf8");
+  const limit = (name: string) => Number(new RegExp(`pub const ${name}: usize = (\\d+);`).exec(content)?.[1]);
+
+  it("has the same limits, reserved handles and edit window", () => {
+    expect(limit("MAX_TEXT")).toBe(MAX_TEXT);
+    expect(limit("MAX_DISPLAY_NAME")).toBe(MAX_DISPLAY_NAME);
+    expect(limit("MAX_BIO")).toBe(MAX_BIO);
+    expect(constList(content, "RESERVED_HANDLES")).toEqual([...RESERVED_HANDLES]);
+    expect(content).toContain("(3..=20).contains(&lower.len())");
+    expect(config).toContain(`edit_window: Duration::from_secs(${EDIT_WINDOW_SECONDS / 60} * 60)`);
+  });
+
+  it("measures UTF-8 bytes of the NFC form", () => {
+    expect(byteSize("cafe\u0301")).toBe(5);
+    expect(byteSize("한")).toBe(3);
+    expect(checkPostText("a".repeat(MAX_TEXT))).toBeNull();
+    expect(checkPostText("a".repeat(MAX_TEXT + 1))).toBe("tooLong");
+    expect(checkPostText("한".repeat(342))).toBe("tooLong");
+    expect(checkPostText("  \n ")).toBe("empty");
+  });
+
+  it("handles: none, 3-20 of [a-z0-9_] in any case, not reserved", () => {
+    expect(checkHandle("")).toBeNull();
+    expect(checkHandle("Alice_01")).toBeNull();
+    expect(checkHandle("ab")).toBe("handleShape");
+    expect(checkHandle("a".repeat(21))).toBe("handleShape");
+    expect(checkHandle("al-ice")).toBe("handleShape");
+    expect(checkHandle("안녕하세요")).toBe("handleShape");
+    expect(checkHandle("Admin")).toBe("handleReserved");
+  });
+
+  it("a profile is signed only with every field valid", () => {
+    const ok = { handle: "alice", displayName: "Alice", bio: "gm", avatar: null };
+    expect(checkProfile(ok)).toEqual({});
+    expect(checkProfile({ ...ok, displayName: "é".repeat(33) })).toEqual({ displayName: "tooLong" });
+    expect(checkProfile({ ...ok, displayName: "é".repeat(32) })).toEqual({});
+    expect(checkProfile({ ...ok, bio: "x".repeat(MAX_BIO + 1), handle: "root" })).toEqual({ bio: "tooLong", handle: "handleReserved" });
+    expect(checkProfile({ ...ok, avatar: { contract: ZERO_ADDRESS, tokenId: "1" } })).toEqual({ avatar: "avatar" });
+    expect(checkProfile({ ...ok, avatar: { contract: "0x00000000000000000000000000000000000000aa", tokenId: "1" } })).toEqual({});
+  });
+
+  it("offers an edit only inside the window", () => {
+    expect(canEdit(1000, 1000 + 60)).toBe(true);
+    expect(canEdit(1000, 1000 + EDIT_WINDOW_SECONDS)).toBe(false);
+  });
+});
+
+describe("like state", () => {
+  const post = (over: Partial<SocialPost> = {}): SocialPost => ({
+    id: "0x01", author: { address: "0xa" }, text: "t", mentions: [], embeds: [], depth: 0, createdAt: 1, revisions: 0,
+    likes: 3, replies: 0, deleted: false, hidden: false, takenDown: false, message: "0x01", key: "k", ...over,
+  });
+
+  it("shows the api's state, and a fresh intent over a stale page", () => {
+    expect(shownLike(post({ likedByViewer: true }), null)).toEqual({ liked: true, likes: 3 });
+    expect(shownLike(post(), null)).toEqual({ liked: false, likes: 3 });
+    const like = { active: true, at: 1000 };
+    expect(shownLike(post({ likedByViewer: false }), like, 2000)).toEqual({ liked: true, likes: 4 });
+    expect(shownLike(post({ likedByViewer: true, likes: 4 }), like, 2000)).toEqual({ liked: true, likes: 4 });
+    expect(shownLike(post({ likedByViewer: true, likes: 1 }), { active: false, at: 1000 }, 2000)).toEqual({ liked: false, likes: 0 });
+    // Too old to trust: the api wins.
+    expect(shownLike(post({ likedByViewer: false }), like, 1000 + INTENT_MS + 1)).toEqual({ liked: false, likes: 3 });
+  });
+
+  it("drops the intent once the api agrees or it is too old", () => {
+    const like = { active: true, at: 1000 };
+    expect(intentSettled(post({ likedByViewer: false }), like, 2000)).toBe(false);
+    expect(intentSettled(post({ likedByViewer: true }), like, 2000)).toBe(true);
+    expect(intentSettled(post({ likedByViewer: false }), like, 1000 + INTENT_MS + 1)).toBe(true);
+    expect(intentSettled(post(), null, 2000)).toBe(false);
+  });
+
+  it("patches the post in cached feed and thread pages, and leaves other data alone", () => {
+    const p = post({ likedByViewer: false });
+    const other = post({ id: "0x02" });
+    const feed = { pages: [{ items: [{ type: "post", post: other }, { type: "post", post: p }] as FeedItem[] }], pageParams: [undefined] };
+    const liked = patchPost(feed, "0x01", (x) => withLike(x, true));
+    expect(liked).not.toBe(feed);
+    expect((liked.pages[0].items[1] as { post: SocialPost }).post).toMatchObject({ likedByViewer: true, likes: 4 });
+    expect((liked.pages[0].items[0] as { post: SocialPost }).post).toBe(other);
+    // Liking again changes nothing: same object back.
+    expect(patchPost(liked, "0x01", (x) => withLike(x, true))).toBe(liked);
+    const thread = { pages: [{ root: other, replies: [p] }] };
+    expect(patchPost(thread, "0x01", (x) => withLike(x, true)).pages[0].replies[0].likedByViewer).toBe(true);
+    const profile = { address: "0xa", followers: 1 };
+    expect(patchPost(profile, "0x01", (x) => withLike(x, true))).toBe(profile);
+    expect(patchPost(undefined, "0x01", (x) => x)).toBeUndefined();
+    expect(withLike(post({ likes: 0, likedByViewer: true }), false).likes).toBe(0);
+  });
+});
+
 describe("showing posts", () => {
+  it("carries mentions over an edit when their text is still there", () => {
+    const before = "hi @bob and @한글 ok";
+    const at = (text: string, s: string, from = 0) => new TextEncoder().encode(text.slice(0, text.indexOf(s, from))).length;
+    const bob = { account: "0xb0b", start: at(before, "@bob"), end: at(before, "@bob") + 4 };
+    const han = { account: "0x4a2", start: at(before, "@한글"), end: at(before, "@한글") + 7 };
+    const after = "안녕 @한글, hi @bob";
+    // @bob now comes after @한글: in order, @bob is found first only if it follows; the earlier
+    // mention is kept, the out-of-order one dropped (mentions must stay sorted).
+    expect(carryMentions(before, [bob, han], after)).toEqual([{ ...bob, start: at(after, "@bob"), end: at(after, "@bob") + 4 }]);
+    const edited = "hey @bob and @한글!";
+    expect(carryMentions(before, [han, bob], edited)).toEqual([
+      { ...bob, start: at(edited, "@bob"), end: at(edited, "@bob") + 4 },
+      { ...han, start: at(edited, "@한글"), end: at(edited, "@한글") + 7 },
+    ]);
+    expect(carryMentions(before, [bob], "no one")).toEqual([]);
+  });
+
   it("cuts text at mentions given as UTF-8 byte ranges", () => {
     const text = "안녕 @bob 🦊 and @carol!";
     const bytes = new TextEncoder().encode(text);

@@ -87,8 +87,8 @@ export const endpoints = {
   socialSend: (e: Envelope) => api.post<Accepted>("/v1/social/messages", e),
   globalFeed: (cursor?: string, viewer?: string) => api.get<Page<FeedItem>>("/v1/social/feeds/global", { cursor, viewer }),
   homeFeed: (account: string, cursor?: string) => api.get<Page<FeedItem>>("/v1/social/feeds/home", { account, cursor }),
-  nftPosts: (contract: string, tokenId: string, cursor?: string) =>
-    api.get<Page<FeedItem>>(`/v1/social/nfts/${contract}/${tokenId}/posts`, { cursor }),
+  nftPosts: (contract: string, tokenId: string, cursor?: string, viewer?: string) =>
+    api.get<Page<FeedItem>>(`/v1/social/nfts/${contract}/${tokenId}/posts`, { cursor, viewer }),
   socialProfile: (address: string) => api.get<SocialProfile>(`/v1/social/accounts/${address}`),
   accountPosts: (address: string, cursor?: string, viewer?: string) =>
     api.get<Page<FeedItem>>(`/v1/social/accounts/${address}/posts`, { cursor, viewer }),
@@ -115,11 +115,12 @@ export const keys = {
   proposals: (state?: string) => ["proposals", state ?? "all"] as const,
   proposal: (id: string) => ["proposal", id] as const,
   delegate: (address: string) => ["delegate", address.toLowerCase()] as const,
-  // Social: every family starts with "social" so one notice can refresh them all.
+  // Social: every family starts with "social" so one notice can refresh them all. Pages asked
+  // with a viewer (likedByViewer) carry it last in their key.
   socialDomain: () => ["social", "domain"] as const,
-  feed: (name: string, who?: string) => ["social", "feed", name, who?.toLowerCase() ?? ""] as const,
+  feed: (name: string, who?: string, viewer?: string) => ["social", "feed", name, who?.toLowerCase() ?? "", viewer?.toLowerCase() ?? ""] as const,
   socialProfile: (address: string) => ["social", "profile", address.toLowerCase()] as const,
   following: (address: string) => ["social", "following", address.toLowerCase()] as const,
-  thread: (id: string) => ["social", "thread", id] as const,
+  thread: (id: string, viewer?: string) => ["social", "thread", id, viewer?.toLowerCase() ?? ""] as const,
   notifications: (address: string) => ["social-notifications", address.toLowerCase()] as const,
 };

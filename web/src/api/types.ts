@@ -294,6 +294,8 @@ export interface SocialPost {
   takenDown: boolean;
   message: string;
   key: string;
+  /** Whether the `viewer` the page was asked for likes it (only with a viewer). */
+  likedByViewer?: boolean;
 }
 
 export interface SocialActivity {

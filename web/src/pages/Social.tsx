@@ -3,13 +3,13 @@
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { endpoints, keys } from "../api/endpoints";
-import { useWallet } from "../components/Wallet";
 import { useLive } from "../lib/live";
-import { AppKeyPanel, Composer, Feed } from "../social/ui";
+import { AppKeyPanel, Composer, Feed, useViewer } from "../social/ui";
 
 export default function Social() {
   const { t } = useTranslation();
-  const { address } = useWallet();
+  // The home feed is the viewer's own: its account is the viewer.
+  const address = useViewer();
   const [tab, setTab] = useState<"global" | "home">("global");
   const shown = tab === "home" && address ? "home" : "global";
   useLive("social-posts", [["social"]]);
@@ -37,9 +37,9 @@ export default function Social() {
       </div>
       <div role="tabpanel" id="panel-feed" aria-labelledby={`tab-${shown}`}>
         {shown === "home" && address ? (
-          <Feed key="home" queryKey={keys.feed("home", address)} load={(c) => endpoints.homeFeed(address, c)} empty={t("social.emptyHome")} />
+          <Feed key="home" queryKey={keys.feed("home", address, address)} load={(c) => endpoints.homeFeed(address, c)} empty={t("social.emptyHome")} />
         ) : (
-          <Feed key="global" queryKey={keys.feed("global", address)} load={(c) => endpoints.globalFeed(c, address)} empty={t("social.empty")} />
+          <Feed key="global" queryKey={keys.feed("global", "", address)} load={(c) => endpoints.globalFeed(c, address)} empty={t("social.empty")} />
         )}
       </div>
     </section>

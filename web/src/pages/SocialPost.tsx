@@ -4,17 +4,16 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import type { Hex } from "viem";
 import { endpoints, keys } from "../api/endpoints";
 import { ErrorNote, Loading, MorePages } from "../components/common";
-import { useWallet } from "../components/Wallet";
 import { useLive } from "../lib/live";
 import { Link } from "../lib/router";
-import { Composer, PostCard } from "../social/ui";
+import { Composer, PostCard, useViewer } from "../social/ui";
 
 export default function SocialPost({ id }: { id: string }) {
   const { t } = useTranslation();
-  const { address } = useWallet();
+  const viewer = useViewer();
   const q = useInfiniteQuery({
-    queryKey: keys.thread(id),
-    queryFn: ({ pageParam }) => endpoints.thread(id, pageParam, address),
+    queryKey: keys.thread(id, viewer),
+    queryFn: ({ pageParam }) => endpoints.thread(id, pageParam, viewer),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor,
   });

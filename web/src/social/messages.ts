@@ -30,6 +30,13 @@ export const socialTypes = {
     { name: "channel", type: "string" },
     { name: "parent", type: "bytes32" },
   ],
+  Edit: [
+    { name: "account", type: "address" },
+    { name: "timestamp", type: "uint64" },
+    { name: "target", type: "bytes32" },
+    { name: "text", type: "string" },
+    { name: "mentions", type: "Mention[]" },
+  ],
   Delete: [
     { name: "account", type: "address" },
     { name: "timestamp", type: "uint64" },
@@ -47,6 +54,15 @@ export const socialTypes = {
     { name: "kind", type: "string" },
     { name: "target", type: "address" },
     { name: "active", type: "bool" },
+  ],
+  Profile: [
+    { name: "account", type: "address" },
+    { name: "timestamp", type: "uint64" },
+    { name: "handle", type: "string" },
+    { name: "displayName", type: "string" },
+    { name: "bio", type: "string" },
+    { name: "avatarContract", type: "address" },
+    { name: "avatarTokenId", type: "uint256" },
   ],
   Report: [
     { name: "account", type: "address" },
@@ -73,9 +89,11 @@ export type SocialStruct = Exclude<keyof typeof socialTypes, "Mention">;
 /** The envelope `type` of each struct. */
 export const envelopeType: Record<SocialStruct, string> = {
   Post: "post",
+  Edit: "edit",
   Delete: "delete",
   Like: "like",
   Link: "link",
+  Profile: "profile",
   Report: "report",
   AppKeyGrant: "app_key",
   AppKeyRevoke: "app_key_revoke",
@@ -85,6 +103,7 @@ export const envelopeType: Record<SocialStruct, string> = {
 export const APP_KEY_STRUCTS: readonly SocialStruct[] = ["Post", "Delete", "Like", "Link", "Report"];
 
 export const ZERO_HASH = `0x${"0".repeat(64)}` as Hex;
+export const ZERO_ADDRESS = `0x${"0".repeat(40)}` as Address;
 
 export interface Mention {
   account: Address;
@@ -119,6 +138,35 @@ export function likeMessage(account: Address, target: Hex, active: boolean, now 
 
 export function followMessage(account: Address, target: Address, active: boolean, now = nowSeconds()): MessageJson {
   return { account, timestamp: now, kind: "follow", target, active };
+}
+
+/** A new text for the author's own post `target` (NFC, like a post). */
+export function editMessage(account: Address, target: Hex, text: string, mentions: Mention[] = [], now = nowSeconds()): MessageJson {
+  return { account, timestamp: now, target, text: text.normalize("NFC"), mentions };
+}
+
+export interface ProfileFields {
+  handle: string;
+  displayName: string;
+  bio: string;
+  /** The avatar NFT, or none. */
+  avatar: { contract: string; tokenId: string } | null;
+}
+
+/**
+ * The whole profile (a profile message replaces every field): handle lowercase (empty: none),
+ * texts NFC, no avatar as the zero contract and token 0 (uint256 travels as a decimal string).
+ */
+export function profileMessage(account: Address, p: ProfileFields, now = nowSeconds()): MessageJson {
+  return {
+    account,
+    timestamp: now,
+    handle: p.handle.trim().toLowerCase(),
+    displayName: p.displayName.normalize("NFC"),
+    bio: p.bio.normalize("NFC"),
+    avatarContract: (p.avatar ? p.avatar.contract.toLowerCase() : ZERO_ADDRESS) as Address,
+    avatarTokenId: p.avatar ? BigInt(p.avatar.tokenId).toString() : "0",
+  };
 }
 
 export function deleteMessage(account: Address, target: Hex, now = nowSeconds()): MessageJson {

@@ -34,3 +34,25 @@ export function embedHref(embed: string): { href: string; external: boolean } | 
   if (/^https?:\/\/[^\s]+$/.test(embed)) return { href: embed, external: true };
   return null;
 }
+
+/**
+ * The mentions of `before` that still stand in `after` (an edited text): each mention's text
+ * (`@bob`) found again, in order, gets its new byte range; one no longer there is dropped.
+ */
+export function carryMentions<M extends { start: number; end: number }>(before: string, mentions: M[], after: string): M[] {
+  const old = encoder.encode(before);
+  const next = encoder.encode(after);
+  const out: M[] = [];
+  let from = 0;
+  for (const m of [...mentions].sort((a, b) => a.start - b.start)) {
+    if (m.end > old.length || m.end <= m.start) continue;
+    const needle = decoder.decode(old.slice(m.start, m.end));
+    const charAt = after.indexOf(needle, decoder.decode(next.slice(0, from)).length);
+    if (charAt < 0 || !needle) continue;
+    const start = encoder.encode(after.slice(0, charAt)).length;
+    const end = start + encoder.encode(needle).length;
+    out.push({ ...m, start, end });
+    from = end;
+  }
+  return out;
+}

@@ -1,6 +1,8 @@
 // The social pieces the pages share: a post card (text rendered as text, mentions and embeds as
-// links), an on-chain activity row, the composer, and the like, follow and report buttons.
-import { useState, useSyncExternalStore } from "react";
+// links; its author may edit or delete it), an on-chain activity row, the composer, and the like,
+// follow and report buttons. The like state is the api's (`likedByViewer`): every feed and thread
+// is asked with the connected account as `viewer` (useViewer), which is part of its query key.
+import { useEffect, useId, useState, useSyncExternalStore } from "react";
 import { useTranslation } from "react-i18next";
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Address, Hex } from "viem";
@@ -12,12 +14,23 @@ import { reasonOf } from "../chain/reason";
 import { config } from "../lib/config";
 import { formatDate, formatNumber, formatRelative, shortAddress } from "../lib/format";
 import { Link } from "../lib/router";
-import { followMessage, likeMessage, postMessage, reportMessage } from "./messages";
+import { deleteMessage, editMessage, followMessage, likeMessage, postMessage, reportMessage } from "./messages";
 import { delegateAppKey, revokeAppKey, sendMessage, storedAppKey } from "./send";
-import { embedHref, segments } from "./text";
+import { carryMentions, embedHref, segments } from "./text";
+import { intentSettled, patchPost, shownLike, withLike, type LikeIntent } from "./likes";
+import { byteSize, canEdit, checkPostText, MAX_TEXT } from "./validate";
 
-export const MAX_POST_BYTES = 1024;
-const encoder = new TextEncoder();
+/** The account feeds and threads are asked for (`viewer`), lowercase: the connected wallet. */
+export function useViewer(): string | undefined {
+  const { address } = useWallet();
+  return address?.toLowerCase();
+}
+
+/** Whether the connected wallet wrote `post`. */
+function useIsAuthor(post: SocialPost): boolean {
+  const viewer = useViewer();
+  return !!viewer && viewer === post.author.address.toLowerCase();
+}
 
 export function accountName(a: SocialAccount): string {
   return a.displayName || (a.handle ? `@${a.handle}` : shortAddress(a.address));
@@ -71,6 +84,8 @@ function Embed({ embed }: { embed: string }) {
 export function PostCard({ post, link = true }: { post: SocialPost; link?: boolean }) {
   const { t, i18n } = useTranslation();
   const gone = post.deleted || post.takenDown;
+  const mine = useIsAuthor(post);
+  const [editing, setEditing] = useState(false);
   return (
     <article className="panel post" data-testid="post" data-id={post.id}>
       <header className="row wrap spread">
@@ -80,7 +95,11 @@ export function PostCard({ post, link = true }: { post: SocialPost; link?: boole
         </time>
       </header>
       {gone ? (
-        <p className="muted">{post.takenDown ? t("social.takenDown") : t("social.deleted")}</p>
+        <p className="muted" data-testid={post.deleted ? "post-deleted" : "post-taken-down"}>
+          {post.takenDown ? t("social.takenDown") : t("social.deleted")}
+        </p>
+      ) : editing ? (
+        <EditPost post={post} onDone={() => setEditing(false)} />
       ) : (
         <PostText post={post} />
       )}
@@ -93,8 +112,14 @@ export function PostCard({ post, link = true }: { post: SocialPost; link?: boole
           ))}
         </ul>
       )}
-      {post.editedAt ? <p className="small muted">{t("social.edited")}</p> : null}
-      {!gone && (
+      {post.editedAt && !gone ? (
+        <p className="small muted" data-testid="edited">
+          <time dateTime={new Date(post.editedAt * 1000).toISOString()} title={formatDate(post.editedAt, i18n.language)}>
+            {t("social.editedAt", { when: formatRelative(post.editedAt, i18n.language) })}
+          </time>
+        </p>
+      ) : null}
+      {!gone && !editing && (
         <footer className="row wrap post-actions">
           <LikeButton post={post} />
           {link ? (
@@ -104,7 +129,18 @@ export function PostCard({ post, link = true }: { post: SocialPost; link?: boole
           ) : (
             <span className="small muted">{t("social.replies", { n: formatNumber(post.replies, i18n.language, true) })}</span>
           )}
-          <ReportButton post={post} />
+          {mine ? (
+            <>
+              {canEdit(post.createdAt) && (
+                <button type="button" className="btn" onClick={() => setEditing(true)} data-testid="edit">
+                  {t("social.edit")}
+                </button>
+              )}
+              <DeleteButton post={post} />
+            </>
+          ) : (
+            <ReportButton post={post} />
+          )}
         </footer>
       )}
     </article>
@@ -185,20 +221,21 @@ function ErrorText({ text }: { text: string | null }) {
 
 /** The composer: a post, or a reply to `parent`. */
 export function Composer({ parent, channel, onPosted }: { parent?: Hex; channel?: string; onPosted?: () => void }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const { address, connected, wrongNetwork } = useWallet();
   const [text, setText] = useState("");
   const { busy, error, run } = useSocialWrite();
   if (!connected || !address) return <p className="muted">{t("social.connectToPost")}</p>;
   if (wrongNetwork) return <p className="muted">{t("wallet.switchFirst")}</p>;
-  const size = encoder.encode(text.normalize("NFC")).length;
+  const size = byteSize(text);
+  const invalid = checkPostText(text) !== null;
   const id = parent ? "reply-text" : "post-text";
   return (
     <form
       className="panel stack composer"
       onSubmit={(e) => {
         e.preventDefault();
-        if (!text.trim() || size > MAX_POST_BYTES) return;
+        if (invalid) return;
         void run(() => sendMessage("Post", postMessage(address, text, { parent, channel }))).then((ok) => {
           if (ok) {
             setText("");
@@ -212,36 +249,14 @@ export function Composer({ parent, channel, onPosted }: { parent?: Hex; channel?
       </label>
       <textarea id={id} value={text} onChange={(e) => setText(e.target.value)} rows={3} maxLength={2000} data-testid={parent ? "reply-text" : "compose-text"} />
       <div className="row wrap spread">
-        <span className={size > MAX_POST_BYTES ? "small error" : "small muted"} aria-live="polite">
-          {t("social.bytesLeft", { n: formatNumber(MAX_POST_BYTES - size, i18n.language) })}
-        </span>
-        <button type="submit" className="btn primary" disabled={busy || !text.trim() || size > MAX_POST_BYTES} data-testid={parent ? "reply-send" : "post-send"}>
+        <BytesLeft size={size} />
+        <button type="submit" className="btn primary" disabled={busy || invalid} data-testid={parent ? "reply-send" : "post-send"}>
           {busy ? t("wallet.signing") : parent ? t("social.reply") : t("social.post")}
         </button>
       </div>
       <ErrorText text={error} />
     </form>
   );
-}
-
-// Likes this browser sent (the api's post views carry counts, not the viewer's own likes).
-const likedKey = (account: string) => `nest.social.liked:${account.toLowerCase()}`;
-function likedSet(account: string): Set<string> {
-  try {
-    return new Set(JSON.parse(localStorage.getItem(likedKey(account)) ?? "[]") as string[]);
-  } catch {
-    return new Set();
-  }
-}
-function rememberLike(account: string, id: string, active: boolean) {
-  const set = likedSet(account);
-  if (active) set.add(id);
-  else set.delete(id);
-  try {
-    localStorage.setItem(likedKey(account), JSON.stringify([...set].slice(-500)));
-  } catch {
-    /* not remembered */
-  }
 }
 
 /** The app key this browser holds for the connected account (re-read when one is granted). */
@@ -263,9 +278,14 @@ export function useAppKey(account: string | undefined) {
 export function LikeButton({ post }: { post: SocialPost }) {
   const { t, i18n } = useTranslation();
   const { address, connected } = useWallet();
-  const [liked, setLiked] = useState(() => (address ? likedSet(address).has(post.id) : false));
+  const client = useQueryClient();
+  const [intent, setIntent] = useState<LikeIntent | null>(null);
   const { busy, error, run } = useSocialWrite();
-  const count = post.likes;
+  const { liked, likes } = shownLike(post, intent);
+  // Once a refetched page agrees (or the intent is too old to trust), the api's state is shown.
+  useEffect(() => {
+    if (!busy && intentSettled(post, intent)) setIntent(null);
+  }, [busy, post, intent]);
   return (
     <>
       <button
@@ -277,18 +297,132 @@ export function LikeButton({ post }: { post: SocialPost }) {
         onClick={() => {
           if (!address) return;
           const next = !liked;
+          setIntent({ active: next, at: Date.now() });
+          // Every cached page showing this post shows the change at once.
+          client.setQueriesData({ queryKey: ["social"] }, (data: unknown) => patchPost(data, post.id, (p) => withLike(p, next)));
           void run(() => sendMessage("Like", likeMessage(address, post.id as Hex, next), true)).then((ok) => {
-            if (ok) {
-              rememberLike(address, post.id, next);
-              setLiked(next);
+            if (!ok) {
+              setIntent(null);
+              void client.invalidateQueries({ queryKey: ["social"] });
             }
           });
         }}
       >
-        {liked ? "♥" : "♡"} {t("social.likes", { n: formatNumber(count, i18n.language, true) })}
+        <span aria-hidden="true">{liked ? "♥" : "♡"}</span> {t("social.likes", { n: formatNumber(likes, i18n.language, true) })}
       </button>
       <ErrorText text={error} />
     </>
+  );
+}
+
+/** The bytes left of a text limited to `limit` (red past it), read out politely. */
+function BytesLeft({ size, limit = MAX_TEXT }: { size: number; limit?: number }) {
+  const { t, i18n } = useTranslation();
+  return (
+    <span className={size > limit ? "small error" : "small muted"} aria-live="polite">
+      {t("social.bytesLeft", { n: formatNumber(limit - size, i18n.language) })}
+    </span>
+  );
+}
+
+/** The author's inline editor: the post's text, the composer's limits, one signed `edit`. */
+function EditPost({ post, onDone }: { post: SocialPost; onDone: () => void }) {
+  const { t } = useTranslation();
+  const { address } = useWallet();
+  const client = useQueryClient();
+  const [text, setText] = useState(post.text);
+  const { busy, error, run } = useSocialWrite();
+  const id = useId();
+  const size = byteSize(text);
+  const unchanged = text.normalize("NFC") === post.text;
+  const invalid = checkPostText(text) !== null || unchanged;
+  return (
+    <form
+      className="stack composer"
+      data-testid="edit-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!address || invalid) return;
+        const next = text.normalize("NFC");
+        const mentions = carryMentions(post.text, post.mentions, next).map((m) => ({ ...m, account: m.account as Address }));
+        void run(async () => {
+          await sendMessage("Edit", editMessage(address, post.id as Hex, next, mentions));
+          const now = Math.floor(Date.now() / 1000);
+          client.setQueriesData({ queryKey: ["social"] }, (data: unknown) =>
+            patchPost(data, post.id, (p) => ({ ...p, text: next, mentions, editedAt: now })),
+          );
+        }).then((ok) => ok && onDone());
+      }}
+    >
+      <label htmlFor={id} className="block">
+        {t("social.editLabel")}
+      </label>
+      <textarea
+        id={id}
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        rows={3}
+        maxLength={2000}
+        data-testid="edit-text"
+        autoFocus
+        onKeyDown={(e) => e.key === "Escape" && onDone()}
+      />
+      <div className="row wrap spread">
+        <BytesLeft size={size} />
+        <div className="row wrap">
+          <button type="button" className="btn" onClick={onDone} disabled={busy}>
+            {t("nft.cancel")}
+          </button>
+          <button type="submit" className="btn primary" disabled={busy || invalid} data-testid="edit-save">
+            {busy ? t("wallet.signing") : t("social.save")}
+          </button>
+        </div>
+      </div>
+      <ErrorText text={error} />
+    </form>
+  );
+}
+
+/** The author's delete, after a confirmation: one signed `delete` (a tombstone stays). */
+function DeleteButton({ post }: { post: SocialPost }) {
+  const { t } = useTranslation();
+  const { address } = useWallet();
+  const client = useQueryClient();
+  const [asking, setAsking] = useState(false);
+  const { busy, error, run } = useSocialWrite();
+  if (!address) return null;
+  if (!asking)
+    return (
+      <button type="button" className="btn danger" onClick={() => setAsking(true)} data-testid="delete">
+        {t("social.delete")}
+      </button>
+    );
+  return (
+    <div className="row wrap" role="group" aria-label={t("social.deleteConfirm")}>
+      <span className="small">{t("social.deleteConfirm")}</span>
+      <button
+        type="button"
+        className="btn danger"
+        disabled={busy}
+        data-testid="delete-confirm"
+        autoFocus
+        onClick={() =>
+          void run(async () => {
+            await sendMessage("Delete", deleteMessage(address, post.id as Hex));
+            // Shown as the api will show it (a tombstone) until the pages are refetched.
+            client.setQueriesData({ queryKey: ["social"] }, (data: unknown) =>
+              patchPost(data, post.id, (p) => ({ ...p, deleted: true, text: "", mentions: [], embeds: [] })),
+            );
+          }).then((ok) => ok && setAsking(false))
+        }
+      >
+        {busy ? t("wallet.signing") : t("social.deleteYes")}
+      </button>
+      <button type="button" className="btn" onClick={() => setAsking(false)} disabled={busy}>
+        {t("nft.cancel")}
+      </button>
+      <ErrorText text={error} />
+    </div>
   );
 }
 
