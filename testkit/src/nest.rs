@@ -85,6 +85,22 @@ impl NestCommand {
         ChildProcess::spawn(name, self.command).expect("nest starts")
     }
 
+    /// Starts `nest api` (this command, made with `["api"]`) on a free loopback port, its
+    /// metrics on any port, and waits until it listens: the process and a client for it.
+    pub fn serve_api(self) -> (ChildProcess, crate::HttpClient) {
+        let port = crate::free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let api = self
+            .args(&["--listen", &listen, "--metrics-listen", "127.0.0.1:0"])
+            .spawn();
+        api.wait_for_port(port, std::time::Duration::from_secs(60))
+            .expect("nest api listens");
+        (
+            api,
+            crate::HttpClient::new(std::net::SocketAddr::from(([127, 0, 0, 1], port))),
+        )
+    }
+
     /// Runs it to completion.
     pub fn output(mut self) -> Output {
         self.command.output().expect("nest runs")

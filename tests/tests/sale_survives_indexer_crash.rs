@@ -4,12 +4,9 @@
 
 use alloy::primitives::{Address, U256};
 use nest_abis::{NestMarketplace, NestNFT};
-use nest_testkit::{
-    ChildProcess, HttpClient, NestCommand, TestChain, TestRedis, TestStore, free_port,
-};
+use nest_testkit::{ChildProcess, HttpClient, NestCommand, TestChain, TestRedis, TestStore};
 use std::{
     collections::BTreeMap,
-    net::SocketAddr,
     time::{Duration, Instant},
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -36,24 +33,9 @@ impl Processes<'_> {
     }
 
     fn api(&self, redis: &TestRedis) -> (ChildProcess, HttpClient) {
-        let port = free_port();
-        let listen = format!("127.0.0.1:{port}");
-        let api = self
-            .nest(&[
-                "api",
-                "--listen",
-                &listen,
-                "--metrics-listen",
-                "127.0.0.1:0",
-            ])
+        self.nest(&["api"])
             .env("NEST_REDIS_URL", redis.url())
-            .spawn();
-        api.wait_for_port(port, Duration::from_secs(60))
-            .expect("nest api listens");
-        (
-            api,
-            HttpClient::new(SocketAddr::from(([127, 0, 0, 1], port))),
-        )
+            .serve_api()
     }
 }
 

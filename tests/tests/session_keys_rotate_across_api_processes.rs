@@ -6,10 +6,9 @@
 //! of every signature is intact.
 
 use nest_testkit::{
-    ChildProcess, HttpClient, NestCommand, TestChain, TestRedis, TestStore, free_port, siwe::bearer,
+    ChildProcess, HttpClient, NestCommand, TestChain, TestRedis, TestStore, siwe::bearer,
 };
 use std::{
-    net::SocketAddr,
     path::Path,
     sync::{
         Arc,
@@ -38,24 +37,9 @@ impl Processes<'_> {
     }
 
     fn api(&self, redis: &TestRedis) -> (ChildProcess, HttpClient) {
-        let port = free_port();
-        let listen = format!("127.0.0.1:{port}");
-        let api = self
-            .nest(&[
-                "api",
-                "--listen",
-                &listen,
-                "--metrics-listen",
-                "127.0.0.1:0",
-            ])
+        self.nest(&["api"])
             .env("NEST_REDIS_URL", redis.url())
-            .spawn();
-        api.wait_for_port(port, Duration::from_secs(60))
-            .expect("nest api listens");
-        (
-            api,
-            HttpClient::new(SocketAddr::from(([127, 0, 0, 1], port))),
-        )
+            .serve_api()
     }
 
     /// Runs `nest keys ARGS`; its standard output.

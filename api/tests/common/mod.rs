@@ -126,16 +126,5 @@ pub async fn sign_in(api: &Api, stack: &Stack, account: usize) -> (String, Strin
 
 /// A session for dev account `account`: its `Authorization` header value.
 pub async fn session(api: &Api, stack: &Stack, account: usize) -> String {
-    let (body, _) = sign_in(api, stack, account).await;
-    let signed = api
-        .client
-        .request(
-            "POST",
-            "/v1/auth/verify",
-            &[("Content-Type", "application/json")],
-            Some(&body),
-        )
-        .await;
-    assert_eq!(signed.status, 200, "{}", signed.body);
-    format!("Bearer {}", signed.json()["token"].as_str().expect("token"))
+    nest_testkit::siwe::bearer(&api.client, &stack.keys[account]).await
 }

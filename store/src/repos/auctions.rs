@@ -6,8 +6,7 @@
 //! auction).
 
 use super::{
-    Page, Projection, clear_chain, collect, create_indexes, find_by_id, index, page_size,
-    replace_by_id,
+    Page, Projection, clear_chain, collect, create_indexes, find_by_id, index, replace_by_id,
 };
 use crate::{codec, error::Result};
 use alloy::primitives::{Address, B256, U256};
@@ -215,24 +214,16 @@ impl AuctionRepository {
         if let Some(t) = ending_before {
             filter.insert("endTime", doc! { "$lte": t });
         }
-        if let Some(after) = cursor {
-            filter = super::after_keyset(filter, after, "endTime", "$gt")?;
-        }
-        let limit = page_size(limit);
-        let items = collect(
-            self.auctions
-                .find(filter)
-                .sort(doc! { "endTime": 1, "_id": 1 })
-                .limit(limit)
-                .await?,
+        super::keyset_page(
+            &self.auctions,
+            filter,
+            "endTime",
+            true,
+            cursor,
+            limit,
+            |a| (a.end_time, &a.id),
         )
-        .await?;
-        let next_cursor = if items.len() as i64 == limit {
-            items.last().map(|a| format!("{}|{}", a.end_time, a.id))
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        .await
     }
 
     /// Live auctions of NFTs of `nft`, ending soonest first.
@@ -243,29 +234,21 @@ impl AuctionRepository {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Page<Auction>> {
-        let mut filter = doc! {
+        let filter = doc! {
             "chainId": chain_id as i64,
             "nft": codec::address_key(nft),
             "status": AuctionStatus::Live.as_str(),
         };
-        if let Some(after) = cursor {
-            filter = super::after_keyset(filter, after, "endTime", "$gt")?;
-        }
-        let limit = page_size(limit);
-        let items = collect(
-            self.auctions
-                .find(filter)
-                .sort(doc! { "endTime": 1, "_id": 1 })
-                .limit(limit)
-                .await?,
+        super::keyset_page(
+            &self.auctions,
+            filter,
+            "endTime",
+            true,
+            cursor,
+            limit,
+            |a| (a.end_time, &a.id),
         )
-        .await?;
-        let next_cursor = if items.len() as i64 == limit {
-            items.last().map(|a| format!("{}|{}", a.end_time, a.id))
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        .await
     }
 
     /// Live auctions `bidder` has bid in (leading or outbid).

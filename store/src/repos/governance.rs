@@ -219,26 +219,16 @@ impl ProposalRepository {
         if let Some(state) = state {
             filter.insert("state", state.as_str());
         }
-        if let Some(after) = cursor {
-            filter = super::after_keyset(filter, after, "createdBlock", "$lt")?;
-        }
-        let limit = page_size(limit);
-        let items = collect(
-            self.collection
-                .find(filter)
-                .sort(doc! { "createdBlock": -1, "_id": -1 })
-                .limit(limit)
-                .await?,
+        super::keyset_page(
+            &self.collection,
+            filter,
+            "createdBlock",
+            false,
+            cursor,
+            limit,
+            |p| (p.created_block, &p.id),
         )
-        .await?;
-        let next_cursor = if items.len() as i64 == limit {
-            items
-                .last()
-                .map(|p| format!("{}|{}", p.created_block, p.id))
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        .await
     }
 
     /// Deletes proposals of `chain_id` (before a rebuild).

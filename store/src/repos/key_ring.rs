@@ -174,6 +174,19 @@ pub enum ChainBreak {
     },
 }
 
+/// A duplicate key on inserting version `id` means another instance created it first.
+fn exists_already(e: mongodb::error::Error, id: &str) -> StoreError {
+    if crate::error::is_duplicate_key(&e) {
+        StoreError::StateConflict {
+            entity: "key version",
+            id: id.to_string(),
+            expected: "absent".into(),
+        }
+    } else {
+        e.into()
+    }
+}
+
 /// Key versions and the signing audit.
 #[derive(Debug, Clone)]
 pub struct KeyRingRepository {
@@ -252,33 +265,16 @@ impl KeyRingRepository {
             .insert_one(fresh)
             .session(&mut *session)
             .await
-            .map_err(|e| {
-                if crate::error::is_duplicate_key(&e) {
-                    StoreError::StateConflict {
-                        entity: "key version",
-                        id: fresh.id.clone(),
-                        expected: "absent".into(),
-                    }
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(|e| exists_already(e, &fresh.id))?;
         Ok(())
     }
 
     /// Records the first version of a ring (`StateConflict` when another instance did first).
     pub async fn create_first(&self, fresh: &KeyVersion) -> Result<()> {
-        self.versions.insert_one(fresh).await.map_err(|e| {
-            if crate::error::is_duplicate_key(&e) {
-                StoreError::StateConflict {
-                    entity: "key version",
-                    id: fresh.id.clone(),
-                    expected: "absent".into(),
-                }
-            } else {
-                e.into()
-            }
-        })?;
+        self.versions
+            .insert_one(fresh)
+            .await
+            .map_err(|e| exists_already(e, &fresh.id))?;
         Ok(())
     }
 

@@ -229,6 +229,46 @@ pub(crate) fn bad_cursor() -> crate::StoreError {
     crate::StoreError::InvalidInput("invalid page cursor".into())
 }
 
+/// One page of `collection` matching `filter`, ordered by the integer `field` then `_id`
+/// (ascending when `ascending`), after `cursor` (a `{number}|{id}` keyset issued by an earlier
+/// page); `key` gives an item's `(field value, id)` for the next cursor.
+pub(crate) async fn keyset_page<T>(
+    collection: &Collection<T>,
+    filter: Document,
+    field: &str,
+    ascending: bool,
+    cursor: Option<&str>,
+    limit: u32,
+    key: impl Fn(&T) -> (i64, &str),
+) -> Result<Page<T>>
+where
+    T: DeserializeOwned + Send + Sync + Unpin,
+{
+    let (op, direction) = if ascending { ("$gt", 1) } else { ("$lt", -1) };
+    let filter = match cursor {
+        Some(after) => after_keyset(filter, after, field, op)?,
+        None => filter,
+    };
+    let limit = page_size(limit);
+    let items = collect(
+        collection
+            .find(filter)
+            .sort(doc! { field: direction, "_id": direction })
+            .limit(limit)
+            .await?,
+    )
+    .await?;
+    let next_cursor = if items.len() as i64 == limit {
+        items.last().map(|item| {
+            let (value, id) = key(item);
+            format!("{value}|{id}")
+        })
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
 /// Narrows `filter` to the documents after a `{number}|{id}` keyset cursor, ordered by `field`
 /// then `_id` in the direction of `op` (`$gt` ascending, `$lt` descending).
 pub(crate) fn after_keyset(

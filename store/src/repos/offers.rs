@@ -228,31 +228,21 @@ impl OfferRepository {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<super::Page<Offer>> {
-        let mut filter = doc! {
+        let filter = doc! {
             "chainId": chain_id as i64,
             "nft": codec::address_key(nft),
             "status": OfferStatus::Open.as_str(),
         };
-        if let Some(after) = cursor {
-            filter = super::after_keyset(filter, after, "createdBlock", "$lt")?;
-        }
-        let limit = super::page_size(limit);
-        let items = collect(
-            self.collection
-                .find(filter)
-                .sort(doc! { "createdBlock": -1, "_id": -1 })
-                .limit(limit)
-                .await?,
+        super::keyset_page(
+            &self.collection,
+            filter,
+            "createdBlock",
+            false,
+            cursor,
+            limit,
+            |o| (o.created_block, &o.id),
         )
-        .await?;
-        let next_cursor = if items.len() as i64 == limit {
-            items
-                .last()
-                .map(|o| format!("{}|{}", o.created_block, o.id))
-        } else {
-            None
-        };
-        Ok(super::Page { items, next_cursor })
+        .await
     }
 
     /// Deletes offers of `chain_id` (before a rebuild from raw events).

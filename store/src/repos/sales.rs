@@ -152,25 +152,17 @@ impl SaleRepository {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<super::Page<Sale>> {
-        let mut filter = doc! { "chainId": chain_id as i64, "nft": codec::address_key(nft) };
-        if let Some(after) = cursor {
-            filter = super::after_keyset(filter, after, "timestamp", "$lt")?;
-        }
-        let limit = super::page_size(limit);
-        let items = collect(
-            self.collection
-                .find(filter)
-                .sort(doc! { "timestamp": -1, "_id": -1 })
-                .limit(limit)
-                .await?,
+        let filter = doc! { "chainId": chain_id as i64, "nft": codec::address_key(nft) };
+        super::keyset_page(
+            &self.collection,
+            filter,
+            "timestamp",
+            false,
+            cursor,
+            limit,
+            |s| (s.timestamp, &s.id),
         )
-        .await?;
-        let next_cursor = if items.len() as i64 == limit {
-            items.last().map(|s| format!("{}|{}", s.timestamp, s.id))
-        } else {
-            None
-        };
-        Ok(super::Page { items, next_cursor })
+        .await
     }
 
     /// Total volume of `nft` paid in `payment_token` since `since` (seconds), exact.
