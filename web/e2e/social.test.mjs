@@ -46,7 +46,15 @@ test("post, see it in the feed, like, reply; follow from another browser, home f
   await mine.getByTestId("like").click();
   await mine.getByTestId("like").and(a.page.locator('[aria-pressed="true"]')).waitFor({ timeout: 20_000 });
   await mine.getByTestId("like").getByText(/1/).waitFor({ timeout: 20_000 });
-  assert.equal((await stack.api(`/v1/social/posts/${id}`)).likes, 1);
+  // The button answers at once (optimistically); the api follows once the signed like lands.
+  const likesReach = async (n) => {
+    const deadline = Date.now() + 20_000;
+    while ((await stack.api(`/v1/social/posts/${id}`)).likes !== n) {
+      assert.ok(Date.now() < deadline, `the api never counted ${n} likes`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  await likesReach(1);
   // The pressed state comes from the api (likedByViewer), not from this browser: still pressed
   // after a reload, once the wallet reconnects and the feed is asked with it as viewer.
   assert.equal(await a.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("nest.social.liked")).length), 0);
@@ -119,7 +127,7 @@ test("post, see it in the feed, like, reply; follow from another browser, home f
   await inHome.getByTestId("like").click();
   await inHome.getByTestId("like").and(b.page.locator('[aria-pressed="true"]')).waitFor({ timeout: 20_000 });
   assert.equal(typedSignatures(b.wallet), beforeKey + 1, "the like needed no wallet prompt");
-  assert.equal((await stack.api(`/v1/social/posts/${id}`)).likes, 2);
+  await likesReach(2);
   await b.page.screenshot({ path: `${stack.shots}/social-home-1280-dark.png`, fullPage: true });
 
   // Report (signed by the app key too).
