@@ -309,6 +309,31 @@ async fn main() {
     let by_trait = uncached(addr, &trait_paths).await;
     let portfolio = uncached(addr, &portfolio_paths).await;
     let user_activity = uncached(addr, &activity_paths).await;
+    // Store floor for the trait page: the same trait query straight through the driver (no
+    // HTTP, no NFT documents, no rendering), same groups and cursors.
+    let mut store_times = Vec::with_capacity(samples as usize);
+    for i in 0..samples {
+        let key = |t: &str, v: &str| NftMetadata::trait_key(t, v);
+        let groups = vec![
+            vec![
+                key("Background", BACKGROUNDS[(i % 8) as usize]),
+                key("Background", BACKGROUNDS[((i + 3) % 8) as usize]),
+            ],
+            vec![key("Shape", SHAPES[(i / 8 % 6) as usize])],
+        ];
+        let after = format!("31337:{:#x}:{i}", addresses.nft);
+        let started = Instant::now();
+        store
+            .metadata()
+            .tokens_with_traits(31337, &addresses.nft, &groups, Some(&after), 24)
+            .await
+            .expect("trait query");
+        store_times.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    store_times.sort_by(|a, b| a.total_cmp(b));
+    let at =
+        |q: f64| store_times[((store_times.len() as f64 * q) as usize).min(store_times.len() - 1)];
+    let trait_store = (at(0.5), at(0.99));
 
     let urls = [
         format!("http://{addr}{}", traits(1)),
@@ -330,6 +355,7 @@ async fn main() {
     println!("  uncached, one at a time ({samples} distinct URLs each)     p50 ms   p99 ms");
     for (name, (p50, p99)) in [
         ("trait-filtered tokens page", by_trait),
+        ("  its store query alone", trait_store),
         ("portfolio", portfolio),
         ("user activity page", user_activity),
         ("/v1/ping (baseline)", ping),

@@ -1437,11 +1437,14 @@ async fn trait_filters_page_in_id_order_with_or_within_a_type_and_and_across_typ
     let mut paged = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let page = store
+        let page: Vec<String> = store
             .metadata()
             .tokens_with_traits(CHAIN, &addr(1), &groups, after.as_deref(), 7)
             .await
-            .expect("page");
+            .expect("page")
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
         assert!(page.len() <= 7);
         let done = page.len() < 7;
         after = page.last().cloned();
@@ -1452,11 +1455,14 @@ async fn trait_filters_page_in_id_order_with_or_within_a_type_and_and_across_typ
     }
     assert_eq!(paged, expected, "every match once, in id order");
     // A group of only the driver's values (OR), alone.
-    let either = store
+    let either: Vec<String> = store
         .metadata()
         .tokens_with_traits(CHAIN, &addr(1), &groups[..1], None, 100)
         .await
-        .expect("or");
+        .expect("or")
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
     assert_eq!(either.len(), 40);
     assert!(either.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
     let none = store

@@ -292,8 +292,8 @@ async fn token_page(
 ) -> Result<PageDto<TokenDto>, ApiError> {
     let chain = state.inner.config.chain_id;
     let store = &state.inner.store;
-    let nfts = if f.groups.is_empty() {
-        store
+    let (nfts, metadata) = if f.groups.is_empty() {
+        let nfts = store
             .nfts()
             .in_collection(
                 chain,
@@ -302,13 +302,17 @@ async fn token_page(
                 f.cursor.as_deref(),
                 size,
             )
-            .await?
+            .await?;
+        let metadata = metadata_for(state, &nfts).await?;
+        (nfts, metadata)
     } else {
-        // Trait matches in id order, then their NFT documents (and the owner filter).
+        // Trait matches in id order (with their metadata: no second read), then their NFT
+        // documents (and the owner filter).
         let mut found = Vec::new();
+        let mut metadata = HashMap::new();
         let mut after = f.cursor.clone();
         loop {
-            let ids = store
+            let docs = store
                 .metadata()
                 .tokens_with_traits(
                     chain,
@@ -318,22 +322,26 @@ async fn token_page(
                     i64::from(size),
                 )
                 .await?;
-            let exhausted = ids.len() < size as usize;
-            after = ids.last().cloned();
+            let exhausted = docs.len() < size as usize;
+            after = docs.last().map(|d| d.id.clone());
+            let ids: Vec<String> = docs.iter().map(|d| d.id.clone()).collect();
             let mut batch = store.nfts().by_ids(&ids).await?;
             batch.retain(|n| f.owner.is_none_or(|o| n.owner == o));
             found.extend(batch);
+            metadata.extend(
+                docs.iter()
+                    .map(|d| (d.id.clone(), MetadataDto::of(Some(d), false))),
+            );
             if exhausted || found.len() >= size as usize {
                 break;
             }
         }
         found.truncate(size as usize);
-        found
+        (found, metadata)
     };
     let next_cursor = (nfts.len() == size as usize)
         .then(|| nfts.last().map(|n| n.id.clone()))
         .flatten();
-    let metadata = metadata_for(state, &nfts).await?;
     Ok(PageDto {
         items: nfts
             .iter()

@@ -492,8 +492,9 @@ impl MetadataRepository {
         .await
     }
 
-    /// Token ids of `contract` whose traits match every group of `groups` (one value of each
-    /// group: OR within a trait type, AND across types), in id order after `after`.
+    /// The metadata (without the raw document) of the tokens of `contract` whose traits match
+    /// every group of `groups` (one value of each group: OR within a trait type, AND across
+    /// types), in id order after `after`.
     ///
     /// The group with the fewest values drives: one query per value walks [`TRAIT_INDEX`] from
     /// `after` in id order (so a page reads about `limit` index entries divided by the other
@@ -507,8 +508,8 @@ impl MetadataRepository {
         groups: &[Vec<String>],
         after: Option<&str>,
         limit: i64,
-    ) -> Result<Vec<String>> {
-        let Some((driver, _)) = groups
+    ) -> Result<Vec<NftMetadata>> {
+        let Some((driver, driver_keys)) = groups
             .iter()
             .enumerate()
             .filter(|(_, keys)| !keys.is_empty())
@@ -522,8 +523,8 @@ impl MetadataRepository {
             .filter(|(i, _)| *i != driver)
             .map(|(_, keys)| Bson::Document(doc! { "traitKeys": { "$in": keys } }))
             .collect();
-        let mut merged = std::collections::BTreeSet::new();
-        for key in &groups[driver] {
+        let mut merged = std::collections::BTreeMap::new();
+        for key in driver_keys {
             let mut filter = doc! {
                 "chainId": chain_id as i64,
                 "contract": codec::address_key(contract),
@@ -537,21 +538,18 @@ impl MetadataRepository {
             }
             let cursor = self
                 .docs
-                .clone_with_type::<Document>()
                 .find(filter)
-                .projection(doc! { "_id": 1 })
+                .projection(doc! { "raw": 0 })
                 .sort(doc! { "_id": 1 })
                 .hint(mongodb::options::Hint::Name(TRAIT_INDEX.to_string()))
                 .limit(limit)
                 .await?;
-            let docs: Vec<Document> = collect(cursor).await?;
-            merged.extend(
-                docs.iter()
-                    .filter_map(|d| d.get_str("_id").ok().map(str::to_string)),
-            );
+            for doc in collect(cursor).await? {
+                merged.insert(doc.id.clone(), doc);
+            }
         }
         Ok(merged
-            .into_iter()
+            .into_values()
             .take(usize::try_from(limit).unwrap_or(usize::MAX))
             .collect())
     }
