@@ -10,13 +10,18 @@ use nest_abis::NestNFT;
 use nest_indexer::{MetadataConfig, MetadataResolver};
 use nest_store::MetadataState;
 
+/// The indexer's metadata resolver over the stack's store, announcing what it resolves.
+fn resolver(stack: &Stack) -> MetadataResolver {
+    MetadataResolver::new(stack.store.clone(), MetadataConfig::default())
+        .expect("resolver")
+        .with_notices(stack.indexer.notice_sender())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seeded_gallery_has_names_images_traits_filters_and_refreshes() {
     let stack = Stack::start("api_nft_data").await;
     let api = stack.api(stack.config(), None).await;
-    let resolver = MetadataResolver::new(stack.store.clone(), MetadataConfig::default())
-        .expect("resolver")
-        .with_notices(stack.indexer.notice_sender());
+    let resolver = resolver(&stack);
     let nft = stack.addresses.nft.to_checksum(None);
     let first = stack.seed.minted[0];
 
@@ -293,8 +298,7 @@ async fn a_token_uri_pointing_at_the_api_or_cloud_metadata_is_never_fetched() {
         .expect("mint");
     tx.get_receipt().await.expect("receipt");
     stack.index().await;
-    let resolver =
-        MetadataResolver::new(stack.store.clone(), MetadataConfig::default()).expect("resolver");
+    let resolver = resolver(&stack);
     resolver.drain().await.expect("drain");
     for (i, uri) in uris.iter().enumerate() {
         let id = nest_store::Nft::id_for(31337, &stack.addresses.nft, &(first + U256::from(i)));
@@ -590,9 +594,7 @@ async fn portfolios_show_positions_and_follow_an_outbid_right_after_indexing() {
 async fn the_token_page_filters_by_market_state_price_and_traits_and_sorts_by_the_market() {
     let stack = Stack::start("api_token_market").await;
     let api = stack.api(stack.config(), None).await;
-    let resolver = MetadataResolver::new(stack.store.clone(), MetadataConfig::default())
-        .expect("resolver")
-        .with_notices(stack.indexer.notice_sender());
+    let resolver = resolver(&stack);
     resolver.drain().await.expect("drain");
     let nft = stack.addresses.nft.to_checksum(None);
     let minted = &stack.seed.minted;

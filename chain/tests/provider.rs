@@ -22,36 +22,33 @@ async fn an_estimated_gas_limit_gets_headroom_and_an_explicit_one_is_kept() {
         .estimate_gas(transfer.clone())
         .await
         .expect("estimate");
-    let receipt = provider
-        .send_transaction(transfer.clone())
-        .await
-        .expect("send")
-        .get_receipt()
-        .await
-        .expect("receipt");
-    let mined = provider
-        .get_transaction_by_hash(receipt.transaction_hash)
-        .await
-        .expect("tx")
-        .expect("known");
     assert_eq!(
-        mined.inner.gas_limit(),
+        sent_gas_limit(&provider, transfer.clone()).await,
         estimate * GAS_ESTIMATE_PERCENT / 100,
         "the estimate plus headroom"
     );
-    assert!(receipt.status());
+    assert_eq!(
+        sent_gas_limit(&provider, transfer.with_gas_limit(50_000)).await,
+        50_000,
+        "a caller's limit is kept"
+    );
+}
 
-    let explicit = provider
-        .send_transaction(transfer.with_gas_limit(50_000))
+/// Sends `tx` (it must succeed) and returns the gas limit it was mined with.
+async fn sent_gas_limit(provider: &alloy::providers::DynProvider, tx: TransactionRequest) -> u64 {
+    let receipt = provider
+        .send_transaction(tx)
         .await
         .expect("send")
         .get_receipt()
         .await
         .expect("receipt");
-    let mined = provider
-        .get_transaction_by_hash(explicit.transaction_hash)
+    assert!(receipt.status());
+    provider
+        .get_transaction_by_hash(receipt.transaction_hash)
         .await
         .expect("tx")
-        .expect("known");
-    assert_eq!(mined.inner.gas_limit(), 50_000, "a caller's limit is kept");
+        .expect("known")
+        .inner
+        .gas_limit()
 }

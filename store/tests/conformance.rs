@@ -510,13 +510,16 @@ async fn auctions_list_live_by_end_time_with_their_bids() {
         };
         auctions.upsert(&a, None).await.expect("upsert");
     }
-    let page = auctions.live(CHAIN, None, None, 2).await.expect("live");
+    let page = auctions
+        .live(CHAIN, None, None, None, 2)
+        .await
+        .expect("live");
     assert_eq!(
         page.items.iter().map(|a| a.end_time).collect::<Vec<_>>(),
         vec![100, 150]
     );
     let rest = auctions
-        .live(CHAIN, None, page.next_cursor.as_deref(), 2)
+        .live(CHAIN, None, None, page.next_cursor.as_deref(), 2)
         .await
         .expect("next");
     assert_eq!(
@@ -524,7 +527,7 @@ async fn auctions_list_live_by_end_time_with_their_bids() {
         vec![300]
     );
     let soon = auctions
-        .live(CHAIN, Some(160), None, 10)
+        .live(CHAIN, None, Some(160), None, 10)
         .await
         .expect("ending soon");
     assert_eq!(soon.items.len(), 2);

@@ -415,7 +415,7 @@ async fn driver_page(
         Driver::Auctions => {
             let page = store
                 .auctions()
-                .live_in_collection(chain, &contract, cursor, size)
+                .live(chain, Some(&contract), None, cursor, size)
                 .await?;
             let items = page
                 .items

@@ -560,7 +560,7 @@ pub async fn auctions(
         async move {
             let page = store
                 .auctions()
-                .live(chain, ending_before, p.cursor.as_deref(), limit)
+                .live(chain, None, ending_before, p.cursor.as_deref(), limit)
                 .await?;
             Ok(PageDto {
                 items: priced(&st, page.items.iter().map(AuctionDto::from).collect()).await,

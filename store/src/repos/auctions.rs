@@ -201,44 +201,24 @@ impl AuctionRepository {
         .await
     }
 
-    /// Live auctions ending soonest first; with `ending_before`, only those ending by then.
+    /// Live auctions ending soonest first: of NFTs of `nft` when given, and with
+    /// `ending_before` only those ending by then.
     pub async fn live(
         &self,
         chain_id: u64,
+        nft: Option<&Address>,
         ending_before: Option<i64>,
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Page<Auction>> {
-        let mut filter =
-            doc! { "chainId": chain_id as i64, "status": AuctionStatus::Live.as_str() };
+        let mut filter = doc! { "chainId": chain_id as i64 };
+        if let Some(nft) = nft {
+            filter.insert("nft", codec::address_key(nft));
+        }
+        filter.insert("status", AuctionStatus::Live.as_str());
         if let Some(t) = ending_before {
             filter.insert("endTime", doc! { "$lte": t });
         }
-        super::keyset_page(
-            &self.auctions,
-            filter,
-            "endTime",
-            true,
-            cursor,
-            limit,
-            |a| (a.end_time, &a.id),
-        )
-        .await
-    }
-
-    /// Live auctions of NFTs of `nft`, ending soonest first.
-    pub async fn live_in_collection(
-        &self,
-        chain_id: u64,
-        nft: &Address,
-        cursor: Option<&str>,
-        limit: u32,
-    ) -> Result<Page<Auction>> {
-        let filter = doc! {
-            "chainId": chain_id as i64,
-            "nft": codec::address_key(nft),
-            "status": AuctionStatus::Live.as_str(),
-        };
         super::keyset_page(
             &self.auctions,
             filter,
