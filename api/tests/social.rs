@@ -268,6 +268,17 @@ async fn write_limits_are_shared_through_redis_notifications_are_announced_and_l
     assert_eq!(limited.status, 429, "{}", limited.body);
     assert!(limited.header("retry-after").is_some());
     assert_eq!(limited.json()["code"].as_str(), Some("rate_limited"));
+    // Both show in the business metrics the moderators' alerts read (the recorder is the
+    // process's: other tests may add to the counts, never take from them).
+    let metrics = a.admin.get("/metrics").await.body;
+    let sample = |series: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{series} not exported"))
+    };
+    assert!(sample("nest_social_messages_total{type=\"post\",duplicate=\"false\"}") >= 3.0);
+    assert!(sample("nest_social_rate_limited_total{by=\"account\"}") >= 1.0);
     // A liker's like notifies the author: announced on the bus (the live stream reads it).
     let mut notices = a.state.bus().subscribe();
     let liker = PrivateKeySigner::random();

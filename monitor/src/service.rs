@@ -77,6 +77,11 @@ pub fn default_series() -> Vec<SeriesSpec> {
             "governance votes per hour (a surge: a contested or captured proposal)",
         ),
         spec(
+            "social_posts",
+            "sum(increase(nest_social_messages_total{type=\"post\",duplicate=\"false\"}[1h]))",
+            "social posts per hour (a surge: spam or a raid; a collapse: posting broken)",
+        ),
+        spec(
             "sign_ins",
             "sum(increase(nest_api_siwe_sign_ins_total[1h]))",
             "SIWE sign-ins per hour",

@@ -70,6 +70,7 @@ fn alertmanager_config_is_valid_and_routes_by_severity_and_service() {
         (&["severity=critical", "service=relayer"][..], "oncall"),
         (&["severity=warning", "service=relayer"][..], "relayer-team"),
         (&["severity=warning", "service=indexer"][..], "team"),
+        (&["severity=warning", "service=social"][..], "moderators"),
         (&["severity=info", "service=api"][..], "digest"),
         (&["severity=warning", "service=monitor"][..], "anomalies"),
     ] {

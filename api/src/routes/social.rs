@@ -151,6 +151,7 @@ pub async fn post_message(
         .await
     {
         ::metrics::counter!("nest_social_rate_limited_total", "by" => "ip").increment(1);
+        tracing::info!(%ip, "social write refused by the per-IP rate limit");
         return Err(ApiError::rate_limited(retry));
     }
     let now = nest_social::service::now_ms();
@@ -170,6 +171,7 @@ pub async fn post_message(
             .await
         {
             ::metrics::counter!("nest_social_rate_limited_total", "by" => "account").increment(1);
+            tracing::info!(%account, new_account = strict, "social write refused by the per-account rate limit");
             return Err(ApiError::rate_limited(retry));
         }
     }
