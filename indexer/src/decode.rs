@@ -1,17 +1,15 @@
-//! Decoding logs with the typed bindings of `nest-abis`, and the raw-event documents stored for
-//! each log (field names and values from the ABI, addresses and integers as strings).
+//! Decoding logs with the typed bindings of `nest-abis`, and the raw log kept for each (topics
+//! and data as the node gave them: the decoded form follows from them, so it is not stored).
 
 use alloy::{
-    dyn_abi::{DynSolValue, EventExt},
     json_abi::{Event, JsonAbi},
-    primitives::{Address, B256, Bytes, LogData},
+    primitives::{Address, B256, LogData},
     rpc::types::Log,
     sol_types::SolEventInterface,
 };
-use bson::Document;
 use nest_abis::NestAddresses;
 use nest_abis::{NestForwarder, NestGovernor, NestMarketplace, NestNFT, NestTimelock, NestToken};
-use nest_store::{ChainEvent, DeadLetter, codec};
+use nest_store::{ChainEvent, DeadLetter};
 use std::collections::HashMap;
 
 /// Which Nest contract a log came from.
@@ -189,27 +187,20 @@ impl LogDecoder {
             Ok(event) => event,
             Err(e) => return dead(format!("{}: {e}", abi_event.name)),
         };
-        let fields = match fields_document(abi_event, data) {
-            Ok(fields) => fields,
-            Err(e) => return dead(format!("{}: {e}", abi_event.name)),
-        };
         let Some(block_timestamp) = log.block_timestamp.or(timestamp) else {
             return dead("no block timestamp".into());
         };
         let block_hash = log.block_hash.unwrap_or_default();
         let raw = ChainEvent {
-            id: id.clone(),
-            chain_id: self.chain_id as i64,
-            block_number: block_number as i64,
+            chain_id: self.chain_id,
+            block_number,
             block_hash,
-            block_timestamp: block_timestamp as i64,
+            block_timestamp,
             tx_hash,
-            log_index: log_index as i64,
+            log_index,
             contract,
-            name: abi_event.name.clone(),
-            fields,
-            topics: data.topics().iter().map(|t| format!("{t:#x}")).collect(),
-            data: format!("{}", data.data),
+            topics: data.topics().to_vec(),
+            data: data.data.clone(),
         };
         let indexed = IndexedLog {
             id,
@@ -227,17 +218,15 @@ impl LogDecoder {
     /// Decodes a stored raw event again (for rebuilding projections without refetching).
     pub fn decode_stored(&self, raw: &ChainEvent) -> Option<IndexedLog> {
         let kind = self.kind_of(&raw.contract)?;
-        let topics: Vec<B256> = raw.topics.iter().filter_map(|t| t.parse().ok()).collect();
-        let data: Bytes = raw.data.parse().ok()?;
-        let log_data = LogData::new(topics, data)?;
+        let log_data = LogData::new(raw.topics.clone(), raw.data.clone())?;
         let event = decode_typed(kind, &log_data).ok()?;
         Some(IndexedLog {
-            id: raw.id.clone(),
-            block_number: raw.block_number as u64,
+            id: raw.id(),
+            block_number: raw.block_number,
             block_hash: raw.block_hash,
-            block_timestamp: raw.block_timestamp as u64,
+            block_timestamp: raw.block_timestamp,
             tx_hash: raw.tx_hash,
-            log_index: raw.log_index as u64,
+            log_index: raw.log_index,
             contract: raw.contract,
             event,
         })
@@ -267,51 +256,6 @@ fn decode_typed(kind: ContractKind, data: &LogData) -> Result<NestEvent, alloy::
     })
 }
 
-/// The event's fields by name, values in the store's forms.
-fn fields_document(event: &Event, data: &LogData) -> Result<Document, String> {
-    let decoded = event.decode_log(data).map_err(|e| e.to_string())?;
-    let mut indexed = decoded.indexed.into_iter();
-    let mut body = decoded.body.into_iter();
-    let mut doc = Document::new();
-    for (i, input) in event.inputs.iter().enumerate() {
-        let value = if input.indexed {
-            indexed.next()
-        } else {
-            body.next()
-        };
-        let name = if input.name.is_empty() {
-            format!("arg{i}")
-        } else {
-            input.name.clone()
-        };
-        if let Some(value) = value {
-            doc.insert(name, to_bson(&value));
-        }
-    }
-    Ok(doc)
-}
-
-fn to_bson(value: &DynSolValue) -> bson::Bson {
-    use bson::Bson;
-    match value {
-        DynSolValue::Bool(b) => Bson::Boolean(*b),
-        DynSolValue::Int(i, _) => Bson::String(i.to_string()),
-        DynSolValue::Uint(u, _) => Bson::String(u.to_string()),
-        DynSolValue::FixedBytes(w, size) => {
-            Bson::String(format!("0x{}", alloy::hex::encode(&w[..*size])))
-        }
-        DynSolValue::Address(a) => Bson::String(codec::address_key(a)),
-        DynSolValue::Function(f) => Bson::String(format!("{f}")),
-        DynSolValue::Bytes(b) => Bson::String(format!("0x{}", alloy::hex::encode(b))),
-        DynSolValue::String(s) => Bson::String(s.clone()),
-        DynSolValue::Array(items) | DynSolValue::FixedArray(items) | DynSolValue::Tuple(items) => {
-            Bson::Array(items.iter().map(to_bson).collect())
-        }
-        #[allow(unreachable_patterns)]
-        _ => Bson::Null,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,7 +281,7 @@ mod tests {
     }
 
     #[test]
-    fn a_transfer_decodes_with_its_fields_and_survives_a_round_trip() {
+    fn a_transfer_decodes_and_its_stored_raw_form_decodes_again() {
         use alloy::sol_types::SolEvent;
         let decoder = LogDecoder::new(31337, &addresses());
         let event = NestNFT::Transfer {
@@ -357,12 +301,9 @@ mod tests {
             panic!("decodes");
         };
         let (raw, indexed) = *boxed;
-        assert_eq!(raw.name, "Transfer");
-        assert_eq!(raw.fields.get_str("tokenId").expect("field"), "42");
-        assert_eq!(
-            raw.fields.get_str("to").expect("field"),
-            codec::address_key(&Address::repeat_byte(8))
-        );
+        assert_eq!(raw.topics, data.topics().to_vec());
+        assert_eq!(raw.data, data.data);
+        assert_eq!(raw.id(), indexed.id);
         assert!(matches!(
             indexed.event,
             NestEvent::Nft(NestNFT::NestNFTEvents::Transfer(_))

@@ -163,13 +163,21 @@ async fn put_final_once(
 ) -> std::result::Result<(), StoreError> {
     stored
         .get_or_try_init(|| async {
-            // Large batches go in as two concurrent bulk writes (the server works on both).
+            // Large batches go in as two concurrent bulk writes (the server works on both),
+            // split between blocks (a block is one document).
             let events_repo = store.events();
-            let (first, second) = events.split_at(if events.len() >= PARALLEL_RAW_WRITE {
-                events.len() / 2
+            let split = if events.len() >= PARALLEL_RAW_WRITE {
+                let middle = events.len() / 2;
+                let block = events[middle].block_number;
+                middle
+                    + events[middle..]
+                        .iter()
+                        .take_while(|e| e.block_number == block)
+                        .count()
             } else {
                 events.len()
-            });
+            };
+            let (first, second) = events.split_at(split);
             let (a, b) = tokio::join!(events_repo.put_final(first), events_repo.put_final(second));
             a.and(b)
         })

@@ -5,7 +5,7 @@
 
 use alloy::primitives::{Address, B256, U256};
 use bson::doc;
-use nest_store::{ChainEvent, LocalStoreServer, Nft, Store, StoreConfig};
+use nest_store::{ChainEvent, ChainEventRepository, LocalStoreServer, Nft, Store, StoreConfig};
 use std::time::Instant;
 
 const EVENTS: usize = 100_000;
@@ -18,22 +18,21 @@ fn events() -> Vec<ChainEvent> {
         .map(|n| {
             let tx = B256::left_padding_from(&(n / 4).to_be_bytes());
             ChainEvent {
-                id: ChainEvent::id_for(CHAIN, &tx, n % 4),
-                chain_id: CHAIN as i64,
-                block_number: (n / 40) as i64,
+                chain_id: CHAIN,
+                block_number: n / 40,
                 block_hash: B256::left_padding_from(&(n / 40).to_be_bytes()),
-                block_timestamp: 1_700_000_000 + (n / 40) as i64,
+                block_timestamp: 1_700_000_000 + n / 40,
                 tx_hash: tx,
-                log_index: (n % 4) as i64,
+                log_index: n % 40,
                 contract: Address::repeat_byte(7),
-                name: "Transfer".into(),
-                topics: vec![format!("{tx:#x}")],
-                data: "0x".into(),
-                fields: doc! {
-                    "from": "0x0000000000000000000000000000000000000000",
-                    "to": format!("{:#x}", Address::repeat_byte((n % 251) as u8)),
-                    "tokenId": n.to_string(),
-                },
+                // A Transfer: signature, from, to, token id.
+                topics: vec![
+                    B256::repeat_byte(0xdd),
+                    B256::ZERO,
+                    B256::left_padding_from(Address::repeat_byte((n % 251) as u8).as_slice()),
+                    B256::left_padding_from(&n.to_be_bytes()),
+                ],
+                data: Default::default(),
             }
         })
         .collect()
@@ -67,11 +66,13 @@ async fn connect(uri: &str, database: &str) -> Store {
 }
 
 async fn bulk_raw(store: &Store, events: &[ChainEvent]) -> f64 {
-    let collection = store.database().collection::<ChainEvent>("chain_events");
+    let collection = store
+        .database()
+        .collection::<bson::Document>("chain_log_blocks");
     let started = Instant::now();
     for chunk in events.chunks(CHUNK) {
         collection
-            .insert_many(chunk)
+            .insert_many(ChainEventRepository::block_documents(chunk))
             .ordered(false)
             .await
             .expect("insert");
@@ -83,7 +84,7 @@ async fn bulk_repo(store: &Store, events: &[ChainEvent]) -> f64 {
     let repo = store.events();
     let started = Instant::now();
     for chunk in events.chunks(CHUNK) {
-        repo.insert_many(chunk).await.expect("insert");
+        repo.put_final(chunk).await.expect("insert");
     }
     events.len() as f64 / started.elapsed().as_secs_f64()
 }

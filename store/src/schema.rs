@@ -9,7 +9,7 @@ use bson::{Document, doc};
 use tracing::info;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Collection holding the schema version document.
 pub const META_COLLECTION: &str = "_nest_meta";
@@ -41,6 +41,10 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 4,
         description: "collection stats, hourly sale buckets and holdings, counted from the projections; the trait index gains _id (nft_metadata.chain_contract_traits is replaced by chain_contract_trait_id)",
+    },
+    Migration {
+        version: 5,
+        description: "raw logs one document per block (chain_log_blocks, binary topics and data, no stored decoded fields) instead of one per log (chain_events, dropped)",
     },
 ];
 
@@ -103,6 +107,14 @@ async fn apply(store: &Store, version: u32) -> Result<()> {
         4 => {
             drop_indexes(store, DROPPED_IN_V4).await?;
             store.collection_stats().rebuild_all().await
+        }
+        5 => {
+            let moved = store
+                .events()
+                .migrate_from_per_log_documents(store.database())
+                .await?;
+            info!(moved, "raw logs moved into block documents");
+            Ok(())
         }
         // Version 1 is the initial layout, version 3 adds collections (created with their
         // indexes): no data to transform.

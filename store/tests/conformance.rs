@@ -30,81 +30,91 @@ async fn store(label: &str) -> Store {
         .expect("test store (run scripts/setup)")
 }
 
-fn event(block: u64, log: u64, name: &str) -> ChainEvent {
+fn event(block: u64, log: u64, contract: u8) -> ChainEvent {
     let tx = B256::with_last_byte(block as u8);
     ChainEvent {
-        id: ChainEvent::id_for(CHAIN, &tx, log),
-        chain_id: CHAIN as i64,
-        block_number: block as i64,
+        chain_id: CHAIN,
+        block_number: block,
         block_hash: B256::repeat_byte(block as u8),
-        block_timestamp: 1_700_000_000 + block as i64,
+        block_timestamp: 1_700_000_000 + block,
         tx_hash: tx,
-        log_index: log as i64,
-        contract: addr(9),
-        name: name.into(),
-        topics: vec![format!("{tx:#x}")],
-        data: "0x".into(),
-        fields: doc! { "tokenId": "1", "note": "{\"$gt\": \"\"}" },
+        log_index: log,
+        contract: addr(contract),
+        topics: vec![tx, B256::repeat_byte(0x24)],
+        // Bytes that look like an operator when read as text stay plain data.
+        data: alloy::primitives::Bytes::from_static(b"{\"$gt\": \"\"}"),
     }
 }
 
 #[tokio::test]
-async fn chain_events_are_written_once_and_read_back_in_chain_order() {
+async fn raw_logs_are_stored_per_block_once_and_read_back_in_chain_order() {
     let store = store("events").await;
     let events = store.events();
     let batch: Vec<ChainEvent> = (1..=5)
-        .flat_map(|b| (0..3).map(move |l| event(b, l, "Transfer")))
+        .flat_map(|b| (0..3).map(move |l| event(b, b * 10 + l, if l == 2 { 8 } else { 9 })))
         .collect();
-    assert_eq!(events.insert_many(&batch).await.expect("insert"), 15);
-    // Idempotent: the same events again add nothing, a mixed batch adds only the new ones.
-    assert_eq!(events.insert_many(&batch).await.expect("again"), 0);
-    let mut mixed = batch[..2].to_vec();
-    mixed.push(event(6, 0, "Sale"));
-    assert_eq!(events.insert_many(&mixed).await.expect("mixed"), 1);
-    assert_eq!(events.count(CHAIN).await.expect("count"), 16);
+    events.put_final(&batch).await.expect("put");
+    // Idempotent: the same blocks again change nothing; a block written again is replaced by
+    // the new version (an interrupted run's leftover is not kept).
+    events.put_final(&batch).await.expect("again");
+    let mut rewritten = batch[..6].to_vec();
+    rewritten[0].data = alloy::primitives::Bytes::from_static(b"rewritten");
+    events.put_final(&rewritten).await.expect("some again");
+    assert_eq!(
+        events.in_blocks(CHAIN, 1, 1).await.expect("read"),
+        rewritten[..3].to_vec()
+    );
+    events.put_final(&batch[..3]).await.expect("back");
+    assert_eq!(events.count(CHAIN).await.expect("count"), 15);
+    assert_eq!(events.count_for(CHAIN, &addr(8)).await.expect("count"), 5);
+    assert_eq!(events.count_for(CHAIN, &addr(9)).await.expect("count"), 10);
+    let blocks = store
+        .database()
+        .collection::<bson::Document>("chain_log_blocks")
+        .count_documents(doc! {})
+        .await
+        .expect("blocks");
+    assert_eq!(blocks, 5, "one document per block");
 
     let range = events.in_blocks(CHAIN, 2, 3).await.expect("range");
-    assert_eq!(range.len(), 6);
-    assert!(
-        range
-            .windows(2)
-            .all(|w| (w[0].block_number, w[0].log_index) < (w[1].block_number, w[1].log_index))
-    );
-    let stored = events
-        .get(&batch[0].id)
-        .await
-        .expect("get")
-        .expect("present");
-    assert_eq!(
-        stored, batch[0],
-        "round trip, operator-looking strings stay plain data"
-    );
+    assert_eq!(range, batch[3..9].to_vec(), "round trip, in chain order");
 
-    // Inside a transaction existing ids are skipped instead of aborting it.
-    let fresh = store
+    // Inside a transaction, blocks from a height up are replaced by the new ones.
+    let mut replacement = vec![event(4, 0, 9)];
+    replacement.push(event(6, 0, 9));
+    store
         .transaction(|session| {
             let events = store.events();
-            let mut again = batch[..3].to_vec();
-            again.push(event(7, 0, "Sale"));
-            async move { events.insert_new_in(session, &again).await }.boxed()
+            let replacement = replacement.clone();
+            async move {
+                events
+                    .replace_from_block_in(session, CHAIN, 4, &replacement)
+                    .await
+            }
+            .boxed()
         })
         .await
         .expect("transaction");
-    assert_eq!(fresh.len(), 1);
-    assert_eq!(fresh[0].block_number, 7);
+    assert_eq!(events.count(CHAIN).await.expect("count"), 11);
+    assert_eq!(
+        events.in_blocks(CHAIN, 4, 10).await.expect("range"),
+        replacement
+    );
 
     assert_eq!(
         events.delete_above(CHAIN, 4, None).await.expect("rollback"),
-        5
+        1
     );
-    assert_eq!(events.count(CHAIN).await.expect("count"), 12);
+    assert_eq!(events.count(CHAIN).await.expect("count"), 10);
 }
 
 #[tokio::test]
 async fn duplicate_keys_and_bad_cursors_are_classified() {
     let store = store("dup").await;
-    let raw = store.database().collection::<ChainEvent>("chain_events");
-    let e = event(1, 0, "Transfer");
+    let raw = store
+        .database()
+        .collection::<bson::Document>("chain_log_blocks");
+    let e = doc! { "_id": "31337:1", "n": 1 };
     raw.insert_one(&e).await.expect("first");
     let err: StoreError = raw.insert_one(&e).await.expect_err("duplicate").into();
     assert!(err.is_duplicate_key(), "{err}");
@@ -224,43 +234,6 @@ async fn a_checkpoint_moves_only_from_where_the_writer_saw_it() {
         store.checkpoints().get(CHAIN, "nest").await.expect("get"),
         Some(second)
     );
-}
-
-#[tokio::test]
-async fn final_events_are_put_idempotently_and_followed_blocks_replace_what_is_above() {
-    let store = store("events_final").await;
-    let events = store.events();
-    let batch: Vec<ChainEvent> = (1..=3)
-        .flat_map(|b| (0..2).map(move |l| event(b, l, "Transfer")))
-        .collect();
-    events.put_final(&batch).await.expect("put");
-    // Again, with one event rewritten (an interrupted run's leftover is replaced, not kept).
-    let mut again = batch.clone();
-    again[0].name = "Approval".into();
-    again.push(event(4, 0, "Transfer"));
-    events.put_final(&again).await.expect("put again");
-    let stored = events.in_blocks(CHAIN, 1, 10).await.expect("read");
-    assert_eq!(stored, again);
-
-    // A followed block 3 replaces everything stored from block 3 up (blocks 3 and 4 here).
-    let replacement = vec![event(3, 5, "Sold")];
-    store
-        .transaction(|session| {
-            let store = store.clone();
-            let replacement = replacement.clone();
-            async move {
-                store
-                    .events()
-                    .replace_from_block_in(session, CHAIN, 3, &replacement)
-                    .await
-            }
-            .boxed()
-        })
-        .await
-        .expect("replace");
-    let stored = events.in_blocks(CHAIN, 1, 10).await.expect("read");
-    assert_eq!(stored.len(), 5);
-    assert_eq!(stored.last(), replacement.last());
 }
 
 fn nft(token: u64, owner: Address) -> Nft {
@@ -1198,7 +1171,7 @@ async fn a_transaction_is_all_or_nothing_and_invisible_until_committed() {
             let events = store.events();
             async move {
                 events
-                    .insert_new_in(session, &[event(1, 0, "A"), event(1, 1, "B")])
+                    .replace_from_block_in(session, CHAIN, 1, &[event(1, 0, 9), event(1, 1, 9)])
                     .await?;
                 Err(StoreError::InvalidInput("boom".into()))
             }
@@ -1216,7 +1189,7 @@ async fn a_transaction_is_all_or_nothing_and_invisible_until_committed() {
     session.start_transaction().await.expect("start");
     store
         .events()
-        .insert_new_in(&mut session, &[event(2, 0, "A")])
+        .replace_from_block_in(&mut session, CHAIN, 2, &[event(2, 0, 9)])
         .await
         .expect("write");
     assert_eq!(
@@ -1246,16 +1219,30 @@ async fn schema_versions_migrate_forward_and_a_newer_schema_refuses_to_start() {
         .await
         .expect("second start is a no-op");
 
-    // A version-1 database (with the unique index restating the events' _id) migrates to 2,
-    // which drops that index and keeps the data.
+    // A version-1 database (one document per raw log, with the unique index restating its _id)
+    // migrates to 2, which drops that index, and to 5, which moves the logs into block
+    // documents.
     let events = store
         .database()
         .collection::<bson::Document>("chain_events");
-    store
-        .events()
-        .insert_many(&[event(1, 0, "Transfer")])
+    let legacy = event(1, 0, 9);
+    events
+        .insert_one(doc! {
+            "_id": ChainEvent::id_for(CHAIN, &legacy.tx_hash, 0),
+            "chainId": CHAIN as i64,
+            "blockNumber": 1_i64,
+            "blockHash": format!("{:#x}", legacy.block_hash),
+            "blockTimestamp": legacy.block_timestamp as i64,
+            "txHash": format!("{:#x}", legacy.tx_hash),
+            "logIndex": 0_i64,
+            "contract": format!("{:#x}", legacy.contract),
+            "name": "Transfer",
+            "topics": legacy.topics.iter().map(|t| format!("{t:#x}")).collect::<Vec<_>>(),
+            "data": format!("{}", legacy.data),
+            "fields": { "tokenId": "1" },
+        })
         .await
-        .expect("event");
+        .expect("a version-1 raw log");
     events
         .create_index(
             mongodb::IndexModel::builder()
@@ -1314,8 +1301,12 @@ async fn schema_versions_migrate_forward_and_a_newer_schema_refuses_to_start() {
         social_indexes.contains(&"page".to_string()),
         "{social_indexes:?}"
     );
-    let names = events.list_index_names().await.expect("indexes");
-    assert!(!names.contains(&"chain_tx_log".to_string()), "{names:?}");
+    let left = migrated
+        .database()
+        .list_collection_names()
+        .await
+        .expect("collections");
+    assert!(!left.contains(&"chain_events".to_string()), "{left:?}");
     // Version 4 counts the collection stats from the projections.
     let stats = migrated
         .collection_stats()
@@ -1333,6 +1324,15 @@ async fn schema_versions_migrate_forward_and_a_newer_schema_refuses_to_start() {
         2
     );
     assert_eq!(migrated.events().count(CHAIN).await.expect("count"), 1);
+    assert_eq!(
+        migrated
+            .events()
+            .in_blocks(CHAIN, 1, 1)
+            .await
+            .expect("moved"),
+        vec![legacy],
+        "the log survives the move byte for byte"
+    );
 
     store
         .database()

@@ -28,18 +28,15 @@ fn batch(k: u64) -> Vec<ChainEvent> {
         .map(|i| {
             let tx = B256::left_padding_from(&k.to_be_bytes());
             ChainEvent {
-                id: ChainEvent::id_for(CHAIN, &tx, i),
-                chain_id: CHAIN as i64,
-                block_number: k as i64,
+                chain_id: CHAIN,
+                block_number: k,
                 block_hash: tx,
-                block_timestamp: k as i64,
+                block_timestamp: k,
                 tx_hash: tx,
-                log_index: i as i64,
+                log_index: i,
                 contract: Address::ZERO,
-                name: "Crash".into(),
                 topics: Vec::new(),
-                data: "0x".into(),
-                fields: doc! { "batch": k as i64 },
+                data: alloy::primitives::Bytes::copy_from_slice(&k.to_be_bytes()),
             }
         })
         .collect()
@@ -71,7 +68,9 @@ fn batch_writer_child() {
                     let events = store.events();
                     let checkpoints = store.checkpoints();
                     async move {
-                        events.insert_new_in(session, &batch(k)).await?;
+                        events
+                            .replace_from_block_in(session, CHAIN, k, &batch(k))
+                            .await?;
                         let cp = Checkpoint::new(
                             CHAIN,
                             "crash",
@@ -112,10 +111,10 @@ async fn snapshot(store: &Store) -> (BTreeMap<i64, i64>, i64) {
         .expect("snapshot");
     let mut cursor = store
         .database()
-        .collection::<Document>("chain_events")
+        .collection::<Document>("chain_log_blocks")
         .aggregate(vec![
             doc! { "$match": { "chainId": CHAIN as i64 } },
-            doc! { "$group": { "_id": "$blockNumber", "n": { "$sum": 1 } } },
+            doc! { "$group": { "_id": "$blockNumber", "n": { "$sum": "$n" } } },
         ])
         .session(&mut session)
         .await

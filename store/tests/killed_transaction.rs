@@ -16,18 +16,15 @@ const CHAIN: u64 = 31337;
 fn event(log: u64) -> ChainEvent {
     let tx = B256::repeat_byte(7);
     ChainEvent {
-        id: ChainEvent::id_for(CHAIN, &tx, log),
-        chain_id: CHAIN as i64,
+        chain_id: CHAIN,
         block_number: 1,
         block_hash: B256::repeat_byte(1),
         block_timestamp: 1_700_000_000,
         tx_hash: tx,
-        log_index: log as i64,
+        log_index: log,
         contract: Address::repeat_byte(9),
-        name: "Transfer".into(),
         topics: Vec::new(),
-        data: "0x".into(),
-        fields: doc! {},
+        data: Default::default(),
     }
 }
 
@@ -45,7 +42,10 @@ async fn a_transaction_killed_by_an_operator_is_retried_from_the_start() {
             let attempts = attempts.clone();
             async move {
                 let attempt = attempts.fetch_add(1, Ordering::SeqCst) + 1;
-                store.events().insert_new_in(session, &batch).await?;
+                store
+                    .events()
+                    .replace_from_block_in(session, CHAIN, 1, &batch)
+                    .await?;
                 if attempt == 1 {
                     // The operator ends every session while this transaction is open.
                     store

@@ -49,7 +49,7 @@ pub async fn store(label: &str) -> Store {
 
 /// Collections whose contents define the indexer's output.
 pub const DIGEST_COLLECTIONS: [&str; 17] = [
-    "chain_events",
+    "chain_log_blocks",
     "dead_letters",
     "nfts",
     "nft_transfers",
