@@ -157,6 +157,36 @@ test("two-browser bid war: the outbid bidder sees it live, the late bid extends 
   await second.context.close();
 });
 
+test("portfolio bids: the leader sees the auction as leading, every other bidder as outbid, the seller as their own (360 px)", { timeout: 90_000 }, async () => {
+  const auction = await stack.api("/v1/auctions/1");
+  assert.equal(auction.status, "live", "the seeded auction is still running");
+  const bidders = [...new Set(auction.bids.map((b) => lower(b.bidder)))];
+  const outbid = bidders.filter((b) => b !== lower(auction.highestBidder));
+  const roles = [
+    [auction.highestBidder, "leading"],
+    [outbid[outbid.length - 1], "outbid"],
+    [auction.seller, "selling"],
+  ].filter(([who]) => who);
+  assert.ok(roles.length >= 2, "a leader and the seller at least");
+  const title = `Auction of Nest #${auction.tokenId}`;
+  for (const [who, kind] of roles) {
+    const key = KEYS.find((k) => lower(privateKeyToAccount(k).address) === lower(who));
+    assert.ok(key, `${who} is one of the test keys`);
+    const portfolio = await stack.api(`/v1/users/${who}/portfolio`);
+    assert.ok(portfolio.auctions[kind].some((a) => a.id === auction.id), `the api counts ${who} as ${kind}`);
+    const { context, page, problems } = await openApp(stack, { key, width: 360 });
+    await page.goto(`${stack.origin}/portfolio`);
+    await connect(page);
+    const row = page.getByTestId(`bid-${kind}`).filter({ hasText: title });
+    await row.waitFor({ timeout: 20_000 });
+    assert.equal(await row.getByRole("link").getAttribute("href"), `/auction/${auction.id}`);
+    await row.getByText({ leading: "Leading", outbid: "Outbid", selling: "Your auction" }[kind], { exact: true }).waitFor();
+    if (kind === "outbid") await shot(page, "portfolio-outbid-360");
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+});
+
 test("gasless vote, then the keeper queues and executes the proposal while the page watches (1280 px)", { timeout: 180_000 }, async () => {
   const proposals = await stack.api("/v1/proposals?state=active");
   const proposal = proposals.items[0];
