@@ -585,6 +585,8 @@ test("an offer made in one browser (360 px) is accepted gaslessly from the portf
   await received.getByTestId("accept-offer").click();
   await waitTx(sellerSide.page, 2, 120_000); // the relayed NFT approval, then the relayed acceptance, until the api shows the new owner
   assert.ok(!sellerSide.wallet.state.calls.includes("eth_sendTransaction"), "the owner only signed");
+  // A fresh wallet is told its NEST does not vote until delegated (not "delegated to 0x0000…").
+  await sellerSide.page.getByTestId("voting-power").getByText("not delegated", { exact: false }).waitFor();
   const after = await stack.api(`/v1/nfts/${nft.contract}/${nft.tokenId}`);
   assert.equal(lower(after.owner), lower(maker), "the NFT went to the offer's maker");
   assert.equal(await stack.reader.getBalance({ address: owner }), 0n, "still no ETH: the relayer paid");

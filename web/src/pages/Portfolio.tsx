@@ -155,7 +155,13 @@ function Owned() {
         {power.data && (
           <p data-testid="voting-power">
             {formatAmount(power.data.votes, config.contracts.token, i18n.language, 2)} ·{" "}
-            {t("portfolio.delegatedTo")} <Addr value={power.data.delegate} />
+            {/^0x0{40}$/i.test(power.data.delegate) ? (
+              t("portfolio.notDelegated")
+            ) : (
+              <>
+                {t("portfolio.delegatedTo")} <Addr value={power.data.delegate} />
+              </>
+            )}
           </p>
         )}
         {portfolio.data && portfolio.data.governance.openProposalsNotVoted.length > 0 && (
