@@ -649,3 +649,39 @@ test("wrong network (360 px): when the wallet moves to another chain the actions
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test("an offer is cancelled gaslessly from the portfolio; the NFT page no longer shows it (360 px)", { timeout: 90_000 }, async () => {
+  const token = stack.config.contracts.token;
+  const market = stack.config.contracts.marketplace;
+  const nft = await unlistedOfAccount1();
+  // A maker with an open 3 NEST offer, made from Node.
+  const key = generatePrivateKey();
+  const maker = privateKeyToAccount(key).address;
+  await fund(maker, { eth: 1n, nest: 3n });
+  await send(key, { address: token, abi: parseAbi(["function approve(address spender, uint256 amount) returns (bool)"]), functionName: "approve", args: [market, 3n * UNIT] });
+  const expiresAt = BigInt((await chainTime(stack)) + 86_400);
+  await send(key, {
+    address: market,
+    abi: parseAbi(["function makeOffer(address nft, uint256 tokenId, address paymentToken, uint256 amount, uint64 expiresAt) returns (uint256)"]),
+    functionName: "makeOffer",
+    args: [nft.contract, BigInt(nft.tokenId), token, 3n * UNIT, expiresAt],
+  });
+  const { context, page, problems, wallet } = await openApp(stack, { key, width: 360 });
+  await page.goto(`${stack.origin}/portfolio`);
+  await connect(page);
+  const row = page.locator("li").filter({ has: page.getByTestId("cancel-offer") }).filter({ hasText: "3 NEST" });
+  await row.waitFor({ timeout: 30_000 });
+  const calls = wallet.state.calls.length;
+  await row.getByTestId("cancel-offer").click();
+  await waitTx(page, 1, 60_000); // relayed, until the api shows the offer cancelled
+  assert.ok(!wallet.state.calls.slice(calls).includes("eth_sendTransaction"), "relayed: the maker only signed");
+  const offers = await stack.api(`/v1/offers?buyer=${maker}`);
+  assert.deepEqual(offers.map((o) => o.status), ["cancelled"]);
+  await page.getByTestId("cancel-offer").waitFor({ state: "detached", timeout: 20_000 });
+  await page.goto(`${stack.origin}/nft/${nft.contract}/${nft.tokenId}`);
+  await page.getByTestId("owner").waitFor();
+  assert.equal(await page.getByTestId("offer").count(), 0, "the NFT page lists open offers only");
+  assert.equal(await nestOf(maker), 3n * UNIT, "offers escrow nothing: the NEST never left");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
