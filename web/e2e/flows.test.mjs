@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { parseAbi } from "viem";
 import { KEYS, chainTime, connect, connectAndSignIn, loadStack, openApp, waitTx, warp } from "./stack.mjs";
+import { moveWalletToChain } from "./wallet.mjs";
 
 let stack;
 before(async () => {
@@ -154,6 +155,36 @@ test("two-browser bid war: the outbid bidder sees it live, the late bid extends 
   assert.deepEqual([...first.problems, ...second.problems], []);
   await first.context.close();
   await second.context.close();
+});
+
+test("portfolio bids: the leader sees the auction as leading, every other bidder as outbid, the seller as their own (360 px)", { timeout: 90_000 }, async () => {
+  const auction = await stack.api("/v1/auctions/1");
+  assert.equal(auction.status, "live", "the seeded auction is still running");
+  const bidders = [...new Set(auction.bids.map((b) => lower(b.bidder)))];
+  const outbid = bidders.filter((b) => b !== lower(auction.highestBidder));
+  const roles = [
+    [auction.highestBidder, "leading"],
+    [outbid[outbid.length - 1], "outbid"],
+    [auction.seller, "selling"],
+  ].filter(([who]) => who);
+  assert.ok(roles.length >= 2, "a leader and the seller at least");
+  const title = `Auction of Nest #${auction.tokenId}`;
+  for (const [who, kind] of roles) {
+    const key = KEYS.find((k) => lower(privateKeyToAccount(k).address) === lower(who));
+    assert.ok(key, `${who} is one of the test keys`);
+    const portfolio = await stack.api(`/v1/users/${who}/portfolio`);
+    assert.ok(portfolio.auctions[kind].some((a) => a.id === auction.id), `the api counts ${who} as ${kind}`);
+    const { context, page, problems } = await openApp(stack, { key, width: 360 });
+    await page.goto(`${stack.origin}/portfolio`);
+    await connect(page);
+    const row = page.getByTestId(`bid-${kind}`).filter({ hasText: title });
+    await row.waitFor({ timeout: 20_000 });
+    assert.equal(await row.getByRole("link").getAttribute("href"), `/auction/${auction.id}`);
+    await row.getByText({ leading: "Leading", outbid: "Outbid", selling: "Your auction" }[kind], { exact: true }).waitFor();
+    if (kind === "outbid") await shot(page, "portfolio-outbid-360");
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
 });
 
 test("gasless vote, then the keeper queues and executes the proposal while the page watches (1280 px)", { timeout: 180_000 }, async () => {
@@ -407,6 +438,250 @@ test("gallery market filters: listed tokens by price with their prices, a refuse
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `the gallery scrolls sideways by ${overflow}px`);
   await shot(page, "gallery-listed-360");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+// --- Buying with NEST, offers, changing and cancelling a listing, the wrong network ---
+
+const erc20 = parseAbi([
+  "function transfer(address to, uint256 amount) returns (bool)",
+  "function balanceOf(address account) view returns (uint256)",
+  "function allowance(address owner, address spender) view returns (uint256)",
+]);
+const marketAbi = parseAbi([
+  "function createListing(address nft, uint256 tokenId, address paymentToken, uint256 price, uint64 expiresAt) returns (uint256)",
+]);
+const nftAbi = parseAbi([
+  "function setApprovalForAll(address operator, bool approved)",
+  "function isApprovedForAll(address owner, address operator) view returns (bool)",
+  "function transferFrom(address from, address to, uint256 tokenId)",
+]);
+const UNIT = 10n ** 18n;
+
+async function send(key, call) {
+  const hash = await stack.signer(key).writeContract(call);
+  const receipt = await stack.reader.waitForTransactionReceipt({ hash });
+  assert.equal(receipt.status, "success");
+}
+
+/** Sends `eth` and `nest` (whole units) from account 0 to `to`. */
+async function fund(to, { eth = 0n, nest = 0n }) {
+  if (eth) {
+    const hash = await stack.signer(KEYS[0]).sendTransaction({ to, value: eth * UNIT });
+    await stack.reader.waitForTransactionReceipt({ hash });
+  }
+  if (nest) await send(KEYS[0], { address: stack.config.contracts.token, abi: erc20, functionName: "transfer", args: [to, nest * UNIT] });
+}
+
+const nestOf = (who) => stack.reader.readContract({ address: stack.config.contracts.token, abi: erc20, functionName: "balanceOf", args: [who] });
+
+/** One of account 1's NFTs with no active listing and no open offer (the seed's offer stays put). */
+async function unlistedOfAccount1() {
+  const seller = privateKeyToAccount(KEYS[1]).address;
+  const owned = await stack.api(`/v1/nfts?owner=${seller}&limit=100`);
+  const active = await stack.api("/v1/listings?status=active&limit=100");
+  const listed = new Set(active.items.map((l) => l.tokenId));
+  for (const nft of owned.items) {
+    if (listed.has(nft.tokenId)) continue;
+    const offers = await stack.api(`/v1/offers?nft=${nft.contract}&tokenId=${nft.tokenId}`);
+    if (offers.some((o) => o.status === "open")) continue;
+    return nft;
+  }
+  throw new Error("account 1 has no unlisted NFT left");
+}
+
+/** Account 1 lists `nft` from Node (a wallet transaction), returning the api's listing. */
+async function listAsAccount1(nft, paymentToken, price) {
+  const seller = privateKeyToAccount(KEYS[1]).address;
+  const market = stack.config.contracts.marketplace;
+  const approved = await stack.reader.readContract({ address: nft.contract, abi: nftAbi, functionName: "isApprovedForAll", args: [seller, market] });
+  if (!approved) await send(KEYS[1], { address: nft.contract, abi: nftAbi, functionName: "setApprovalForAll", args: [market, true] });
+  const expiresAt = BigInt((await chainTime(stack)) + 30 * 86_400);
+  await send(KEYS[1], { address: market, abi: marketAbi, functionName: "createListing", args: [nft.contract, BigInt(nft.tokenId), paymentToken, price, expiresAt] });
+  for (let i = 0; i < 60; i++) {
+    const page = await stack.api(`/v1/listings?status=active&seller=${seller}&nft=${nft.contract}&limit=100`);
+    const listing = page.items.find((l) => l.tokenId === nft.tokenId);
+    if (listing) return listing;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error("the listing was never indexed");
+}
+
+test("buy with NEST (1280 px): too little NEST is refused before signing; then the wallet approves the marketplace and buys", { timeout: 120_000 }, async () => {
+  const token = stack.config.contracts.token;
+  const nft = await unlistedOfAccount1();
+  const listing = await listAsAccount1(nft, token, 12n * UNIT + UNIT / 2n);
+  assert.equal(lower(listing.paymentToken), lower(token));
+  // A fresh buyer with gas money and 5 NEST: not enough for 12.5 NEST.
+  const key = generatePrivateKey();
+  const buyer = privateKeyToAccount(key).address;
+  await fund(buyer, { eth: 1n, nest: 5n });
+
+  const { context, page, problems, wallet } = await openApp(stack, { key, width: 1280 });
+  await page.goto(`${stack.origin}/nft/${nft.contract}/${nft.tokenId}`);
+  await connect(page);
+  await page.getByTestId("price").getByText("12.5 NEST").waitFor();
+  await page.getByText("Paid in NEST: your wallet first approves the marketplace").waitFor();
+  await page.getByTestId("buy").click();
+  await page
+    .getByTestId("tx")
+    .filter({ hasText: "You need 12.5 NEST for this, but your wallet holds 5 NEST." })
+    .waitFor({ timeout: 20_000 });
+  assert.ok(!wallet.state.calls.includes("eth_sendTransaction"), "nothing was sent for a purchase the wallet cannot pay");
+  await shot(page, "nest-short-1280");
+
+  await fund(buyer, { nest: 15n });
+  await page.reload();
+  await page.getByTestId("account").waitFor({ state: "attached" });
+  await page.getByTestId("buy").click();
+  await waitTx(page, 2, 90_000); // the approval, then the purchase, through to indexed
+  assert.equal(wallet.state.calls.filter((m) => m === "eth_sendTransaction").length, 2, "an approval and a purchase");
+  await page.getByTestId("tx").filter({ hasText: "Approve the marketplace" }).waitFor();
+  await page.getByTestId("owner").getByText(buyer.slice(0, 6)).waitFor({ timeout: 30_000 });
+  const owned = await stack.api(`/v1/nfts/${nft.contract}/${nft.tokenId}`);
+  assert.equal(lower(owned.owner), lower(buyer));
+  assert.equal(await nestOf(buyer), 7n * UNIT + UNIT / 2n, "12.5 of the 20 NEST paid");
+  assert.equal((await stack.api(`/v1/listings/${listing.id}`)).status, "sold");
+  await shot(page, "bought-with-nest-1280");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("an offer made in one browser (360 px) is accepted gaslessly from the portfolio by an owner with no ETH (1280 px, dark)", { timeout: 180_000 }, async () => {
+  // The owner: a fresh key given one of account 1's NFTs, never holding ETH.
+  const nft = await unlistedOfAccount1();
+  const ownerKey = generatePrivateKey();
+  const owner = privateKeyToAccount(ownerKey).address;
+  await send(KEYS[1], { address: nft.contract, abi: nftAbi, functionName: "transferFrom", args: [privateKeyToAccount(KEYS[1]).address, owner, BigInt(nft.tokenId)] });
+  // The maker: a fresh key with gas money and 50 NEST.
+  const makerKey = generatePrivateKey();
+  const maker = privateKeyToAccount(makerKey).address;
+  await fund(maker, { eth: 1n, nest: 50n });
+
+  const buyerSide = await openApp(stack, { key: makerKey, width: 360 });
+  await buyerSide.page.goto(`${stack.origin}/nft/${nft.contract}/${nft.tokenId}`);
+  await connect(buyerSide.page);
+  await buyerSide.page.getByTestId("owner").getByText(owner.slice(0, 6)).waitFor({ timeout: 30_000 });
+  // Bad input is explained and cannot be sent.
+  await buyerSide.page.getByTestId("offer-amount").fill("4O");
+  await buyerSide.page.getByTestId("amount-error").getByText("Enter an amount like 1.5.").waitFor();
+  assert.ok(await buyerSide.page.getByTestId("make-offer").isDisabled());
+  await buyerSide.page.getByTestId("offer-amount").fill("40");
+  await buyerSide.page.getByTestId("amount-error").waitFor({ state: "detached" });
+  await buyerSide.page.getByTestId("make-offer").click();
+  await waitTx(buyerSide.page, 2, 90_000); // the NEST approval, then the offer, until the api lists it
+  await buyerSide.page.getByTestId("offer").filter({ hasText: "40 NEST" }).waitFor({ timeout: 20_000 });
+  const made = (await stack.api(`/v1/offers?buyer=${maker}`)).filter((o) => o.status === "open");
+  assert.equal(made.length, 1);
+  assert.equal(made[0].amount, (40n * UNIT).toString());
+  await shot(buyerSide.page, "offer-made-360");
+
+  const sellerSide = await openApp(stack, { key: ownerKey, width: 1280, colorScheme: "dark" });
+  await sellerSide.page.goto(`${stack.origin}/portfolio`);
+  await connect(sellerSide.page);
+  const received = sellerSide.page.getByTestId("offers-received").locator("li").filter({ hasText: "40 NEST" });
+  await received.waitFor({ timeout: 30_000 });
+  await received.getByTestId("accept-offer").click();
+  await waitTx(sellerSide.page, 2, 120_000); // the relayed NFT approval, then the relayed acceptance, until the api shows the new owner
+  assert.ok(!sellerSide.wallet.state.calls.includes("eth_sendTransaction"), "the owner only signed");
+  // A fresh wallet is told its NEST does not vote until delegated (not "delegated to 0x0000…").
+  await sellerSide.page.getByTestId("voting-power").getByText("not delegated", { exact: false }).waitFor();
+  const after = await stack.api(`/v1/nfts/${nft.contract}/${nft.tokenId}`);
+  assert.equal(lower(after.owner), lower(maker), "the NFT went to the offer's maker");
+  assert.equal(await stack.reader.getBalance({ address: owner }), 0n, "still no ETH: the relayer paid");
+  const proceeds = await nestOf(owner);
+  assert.ok(proceeds > 0n && proceeds <= 40n * UNIT, `the owner received the offer less fees: ${proceeds}`);
+  assert.equal((await stack.api(`/v1/offers?buyer=${maker}`)).find((o) => o.id === made[0].id).status, "accepted");
+  // The maker's page learns of it over the stream.
+  await buyerSide.page.getByTestId("owner").getByText(maker.slice(0, 6)).waitFor({ timeout: 30_000 });
+  await shot(sellerSide.page, "offer-accepted-1280-dark");
+  assert.deepEqual([...buyerSide.problems, ...sellerSide.problems], []);
+  await buyerSide.context.close();
+  await sellerSide.context.close();
+});
+
+test("the seller changes the price and cancels the listing gaslessly (360 px)", { timeout: 120_000 }, async () => {
+  const ETH = "0x0000000000000000000000000000000000000000";
+  const nft = await unlistedOfAccount1();
+  const listing = await listAsAccount1(nft, ETH, 2n * UNIT);
+  const { context, page, problems, wallet } = await openApp(stack, { key: KEYS[1], width: 360 });
+  await page.goto(`${stack.origin}/nft/${nft.contract}/${nft.tokenId}`);
+  await connect(page);
+  await page.getByTestId("price").getByText("2 ETH").waitFor();
+  await page.getByTestId("new-price").fill("0");
+  await page.getByTestId("amount-error").getByText("Enter an amount above zero.").waitFor();
+  assert.ok(await page.getByTestId("change-price").isDisabled());
+  await page.getByTestId("new-price").fill("3.25");
+  await page.getByTestId("change-price").click();
+  await waitTx(page, 1, 90_000);
+  await page.getByTestId("price").getByText("3.25 ETH").waitFor({ timeout: 20_000 });
+  assert.equal((await stack.api(`/v1/listings/${listing.id}`)).price, "3250000000000000000");
+  await shot(page, "price-changed-360");
+  await page.getByTestId("cancel-listing").click();
+  await waitTx(page, 2, 90_000);
+  await page.getByTestId("list-price").waitFor({ timeout: 20_000 }); // the owner may list it again
+  assert.equal((await stack.api(`/v1/listings/${listing.id}`)).status, "cancelled");
+  assert.ok(!wallet.state.calls.includes("eth_sendTransaction"), "both were relayed: the seller only signed");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("wrong network (360 px): when the wallet moves to another chain the actions give way to a banner; its switch brings them back", { timeout: 60_000 }, async () => {
+  const listings = await stack.api("/v1/listings?status=active");
+  const listing = listings.items[0];
+  assert.ok(listing, "an active listing");
+  const { context, page, problems, wallet } = await openApp(stack, { key: KEYS[2], width: 360 });
+  await page.goto(`${stack.origin}/nft/${listing.nft}/${listing.tokenId}`);
+  await connect(page);
+  await page.getByTestId("buy").waitFor();
+  await moveWalletToChain(page, wallet, 1);
+  const banner = page.getByTestId("wrong-network");
+  await banner.getByText("Your wallet is on another network.").waitFor();
+  await page.getByTestId("buy").waitFor({ state: "detached" });
+  await page.getByText("Switch your wallet to the right network first.").first().waitFor();
+  await shot(page, "wrong-network-360");
+  await banner.getByRole("button", { name: "Switch network" }).click();
+  await banner.waitFor({ state: "detached", timeout: 20_000 });
+  await page.getByTestId("buy").waitFor();
+  assert.ok(wallet.state.calls.includes("wallet_switchEthereumChain"), "the page asked the wallet to switch");
+  assert.equal(wallet.state.chainId, stack.config.chainId);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("an offer is cancelled gaslessly from the portfolio; the NFT page no longer shows it (360 px)", { timeout: 90_000 }, async () => {
+  const token = stack.config.contracts.token;
+  const market = stack.config.contracts.marketplace;
+  const nft = await unlistedOfAccount1();
+  // A maker with an open 3 NEST offer, made from Node.
+  const key = generatePrivateKey();
+  const maker = privateKeyToAccount(key).address;
+  await fund(maker, { eth: 1n, nest: 3n });
+  await send(key, { address: token, abi: parseAbi(["function approve(address spender, uint256 amount) returns (bool)"]), functionName: "approve", args: [market, 3n * UNIT] });
+  const expiresAt = BigInt((await chainTime(stack)) + 86_400);
+  await send(key, {
+    address: market,
+    abi: parseAbi(["function makeOffer(address nft, uint256 tokenId, address paymentToken, uint256 amount, uint64 expiresAt) returns (uint256)"]),
+    functionName: "makeOffer",
+    args: [nft.contract, BigInt(nft.tokenId), token, 3n * UNIT, expiresAt],
+  });
+  const { context, page, problems, wallet } = await openApp(stack, { key, width: 360 });
+  await page.goto(`${stack.origin}/portfolio`);
+  await connect(page);
+  const row = page.locator("li").filter({ has: page.getByTestId("cancel-offer") }).filter({ hasText: "3 NEST" });
+  await row.waitFor({ timeout: 30_000 });
+  const calls = wallet.state.calls.length;
+  await row.getByTestId("cancel-offer").click();
+  await waitTx(page, 1, 60_000); // relayed, until the api shows the offer cancelled
+  assert.ok(!wallet.state.calls.slice(calls).includes("eth_sendTransaction"), "relayed: the maker only signed");
+  const offers = await stack.api(`/v1/offers?buyer=${maker}`);
+  assert.deepEqual(offers.map((o) => o.status), ["cancelled"]);
+  await page.getByTestId("cancel-offer").waitFor({ state: "detached", timeout: 20_000 });
+  await page.goto(`${stack.origin}/nft/${nft.contract}/${nft.tokenId}`);
+  await page.getByTestId("owner").waitFor();
+  assert.equal(await page.getByTestId("offer").count(), 0, "the NFT page lists open offers only");
+  assert.equal(await nestOf(maker), 3n * UNIT, "offers escrow nothing: the NEST never left");
   assert.deepEqual(problems, []);
   await context.close();
 });

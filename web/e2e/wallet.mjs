@@ -35,6 +35,8 @@ function injected({ name, uuid, address }) {
   window.addEventListener("eip6963:requestProvider", announce);
   announce();
   window.__nestWalletAddress = address;
+  // What the extension does when its user picks another network in its own menu.
+  window.__nestWalletEmit = (event, value) => (listeners[event] ?? []).forEach((l) => l(value));
 }
 
 /** Converts the JSON typed data a dApp sends into what viem's signer takes (uints as bigints). */
@@ -113,4 +115,14 @@ export async function installWallet(page, { privateKey, rpcUrl, chainId, name = 
   });
   await page.addInitScript(injected, { name, uuid: crypto.randomUUID(), address: account.address });
   return { address: account.address, state };
+}
+
+/**
+ * Moves the wallet to `chainId` as its user would in the extension's own menu: its answers
+ * change and the page hears `chainChanged`. Switching back is the page's job (the wallet
+ * accepts `wallet_switchEthereumChain` to the stack's chain only).
+ */
+export async function moveWalletToChain(page, wallet, chainId) {
+  wallet.state.chainId = chainId;
+  await page.evaluate((hex) => window.__nestWalletEmit("chainChanged", hex), `0x${chainId.toString(16)}`);
 }

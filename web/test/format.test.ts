@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAmount, formatCountdown, formatRelative, parseAmount, shortAddress, formatNumber } from "../src/lib/format";
+import { amountProblem, formatAmount, formatCountdown, formatRelative, parseAmount, shortAddress, formatNumber } from "../src/lib/format";
 import { parseConfig } from "../src/lib/config";
 import { pickLanguage } from "../src/i18n";
 import { argValue, describeAction } from "../src/lib/actions-text";
@@ -35,6 +35,16 @@ describe("formatting per language", () => {
     expect(parseAmount("1e3")).toBeNull();
     expect(parseAmount("-1")).toBeNull();
     expect(parseAmount("0.0000000000000000001")).toBeNull();
+  });
+  it("names what is wrong with a typed amount, and nothing for an empty or good one", () => {
+    expect(amountProblem("")).toBeNull();
+    expect(amountProblem(" 2,5 ")).toBeNull();
+    expect(amountProblem("1e3")).toBe("invalid");
+    expect(amountProblem("-1")).toBe("invalid");
+    expect(amountProblem("1.")).toBe("invalid");
+    expect(amountProblem("0.0000000000000000001")).toBe("precision");
+    expect(amountProblem("0")).toBe("zero");
+    expect(amountProblem("0.000")).toBe("zero");
   });
 });
 

@@ -13,6 +13,7 @@ import type {
   NftDetail,
   Offer,
   Page,
+  Portfolio,
   Proposal,
   ProposalDetail,
   RelayAccepted,
@@ -69,6 +70,7 @@ export const endpoints = {
   auctions: (cursor?: string, endingWithin?: number) =>
     api.get<Page<Auction>>("/v1/auctions", { cursor, endingWithin, limit: 24 }),
   auction: (id: string) => api.get<AuctionDetail>(`/v1/auctions/${id}`),
+  portfolio: (address: string) => api.get<Portfolio>(`/v1/users/${address}/portfolio`),
   offersByBuyer: (buyer: string) => api.get<Offer[]>("/v1/offers", { buyer }),
   offersForToken: (nft: string, tokenId: string) => api.get<Offer[]>("/v1/offers", { nft, tokenId }),
   sales: (params: Record<string, string | undefined> = {}) => api.get<Page<Sale>>("/v1/sales", params),
@@ -112,6 +114,7 @@ export const keys = {
   auctions: () => ["auctions"] as const,
   auction: (id: string) => ["auction", id] as const,
   offers: (who: string) => ["offers", who.toLowerCase()] as const,
+  portfolio: (address: string) => ["portfolio", address.toLowerCase()] as const,
   proposals: (state?: string) => ["proposals", state ?? "all"] as const,
   proposal: (id: string) => ["proposal", id] as const,
   delegate: (address: string) => ["delegate", address.toLowerCase()] as const,

@@ -340,3 +340,24 @@ export interface Accepted {
   type: string;
   status: "accepted" | "duplicate";
 }
+
+/** A token amount as the api writes it (`raw` in the smallest unit, `decimal` in whole units). */
+export interface TokenAmount {
+  raw: string;
+  decimal: string;
+  symbol: string;
+  decimals: number;
+  token: string;
+}
+
+/** `GET /v1/users/{address}/portfolio`: a wallet's positions in one read. */
+export interface Portfolio {
+  address: string;
+  owned: Nft[];
+  ownedNextCursor?: string;
+  listings: Listing[];
+  auctions: { leading: Auction[]; outbid: Auction[]; selling: Auction[] };
+  offers: { made: Offer[]; received: Offer[] };
+  withdrawable: TokenAmount[];
+  governance: { votingPower: string; delegate?: string; openProposalsNotVoted: Proposal[] };
+}

@@ -52,6 +52,10 @@ export const marketplaceAbi = parseAbi([
   "error EthTransferFailed(address account, uint256 amount)",
   "error UnauthorizedPauser(address account)",
   "error EnforcedPause()",
+  // The NEST token's and the NFT's errors, which a marketplace call passes on.
+  "error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)",
+  "error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)",
+  "error ERC721InsufficientApproval(address operator, uint256 tokenId)",
 ]);
 
 export const nftAbi = parseAbi([

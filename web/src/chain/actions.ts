@@ -4,9 +4,11 @@ import type { Address } from "viem";
 import { config, ETH } from "../lib/config";
 import { endpoints } from "../api/endpoints";
 import { erc20Abi, governorAbi, marketplaceAbi, nftAbi, tokenAbi } from "./abis";
-import { chainNow, relayCall, relaySigned, sendTx, walletClient } from "./tx";
+import { chainNow, refuse, relayCall, relaySigned, sendTx, walletClient } from "./tx";
 import { ballotTypes, delegateBody, delegationTypes, domain, voteBody } from "./relay";
-import type { Listing } from "../api/types";
+import { shortOfFunds } from "./funds";
+import { i18next } from "../i18n";
+import type { Listing, Offer } from "../api/types";
 
 const market = () => config.contracts.marketplace;
 const same = (a?: string, b?: string) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
@@ -15,6 +17,19 @@ export interface Labels {
   rejected: string;
   approve: string;
   main: string;
+}
+
+/** The wallet's balance of `token` (ETH or an ERC-20). */
+async function balanceOf(token: Address): Promise<bigint> {
+  const client = await walletClient();
+  const me = client.account.address;
+  if (same(token, ETH)) return client.getBalance({ address: me });
+  return client.readContract({ address: token, abi: erc20Abi, functionName: "balanceOf", args: [me] });
+}
+
+/** A translated refusal when the wallet holds less than `amount` of `token`, else null. */
+async function shortfall(token: Address, amount: bigint): Promise<string | null> {
+  return shortOfFunds(await balanceOf(token), amount, token, i18next.language, (k, p) => i18next.t(k, p));
 }
 
 /** Lets the marketplace spend `amount` of `token` from the wallet when it may not yet. */
@@ -33,6 +48,8 @@ async function ensureAllowance(token: Address, amount: bigint, labels: Labels): 
 export async function buy(listing: Listing, me: Address, labels: Labels): Promise<boolean> {
   const price = BigInt(listing.price);
   const eth = same(listing.paymentToken, ETH);
+  const short = await shortfall(listing.paymentToken as Address, price).catch(() => null);
+  if (short) return refuse(labels.main, short);
   if (!eth && !(await ensureAllowance(listing.paymentToken as Address, price, labels))) return false;
   return sendTx(
     labels.main,
@@ -44,6 +61,8 @@ export async function buy(listing: Listing, me: Address, labels: Labels): Promis
 
 export async function bid(auctionId: string, paymentToken: string, amount: bigint, me: Address, labels: Labels): Promise<boolean> {
   const eth = same(paymentToken, ETH);
+  const short = await shortfall(paymentToken as Address, amount).catch(() => null);
+  if (short) return refuse(labels.main, short);
   if (!eth && !(await ensureAllowance(paymentToken as Address, amount, labels))) return false;
   return sendTx(
     labels.main,
@@ -106,25 +125,45 @@ export function settle(auctionId: string, labels: Labels): Promise<boolean> {
   });
 }
 
-export async function acceptOfferGasless(offerId: string, nft: Address, labels: Labels): Promise<boolean> {
+/**
+ * Accepts `offer` on an NFT the wallet owns, gaslessly: the NFT approval (once per wallet) and
+ * the acceptance are relayed; done when the api shows the buyer as the owner.
+ */
+export async function acceptOfferGasless(offer: Offer, labels: Labels): Promise<boolean> {
+  const nft = offer.nft as Address;
   const client = await walletClient();
   const approved = await client.readContract({ address: nft, abi: nftAbi, functionName: "isApprovedForAll", args: [client.account.address, market()] });
   if (!approved) {
     const ok = await relayCall(labels.approve, nft, nftAbi, "setApprovalForAll", [market(), true], labels.rejected, undefined, 120_000n);
     if (!ok) return false;
   }
-  return relayCall(labels.main, market(), marketplaceAbi, "acceptOffer", [BigInt(offerId)], labels.rejected, undefined, 400_000n);
+  return relayCall(labels.main, market(), marketplaceAbi, "acceptOffer", [BigInt(offer.id)], labels.rejected, async () => {
+    return same((await endpoints.nft(offer.nft, offer.tokenId)).owner, offer.buyer);
+  }, 400_000n);
 }
 
-export async function makeOffer(nft: Address, tokenId: string, amount: bigint, labels: Labels): Promise<boolean> {
+/**
+ * Offers `amount` NEST for an NFT (offers are in NEST: the marketplace escrows no ETH for them).
+ * The wallet approves the marketplace if needed and sends the offer; done when the api lists it.
+ */
+export async function makeOffer(nft: Address, tokenId: string, amount: bigint, me: Address, labels: Labels): Promise<boolean> {
   const token = config.contracts.token;
+  const short = await shortfall(token, amount).catch(() => null);
+  if (short) return refuse(labels.main, short);
+  const before = new Set((await endpoints.offersByBuyer(me).catch(() => [])).map((o) => o.id));
   if (!(await ensureAllowance(token, amount, labels))) return false;
   const expiresAt = BigInt((await chainNow()) + 7 * 86_400);
-  return sendTx(labels.main, { address: market(), abi: marketplaceAbi, functionName: "makeOffer", args: [nft, BigInt(tokenId), token, amount, expiresAt] }, labels.rejected);
+  return sendTx(labels.main, { address: market(), abi: marketplaceAbi, functionName: "makeOffer", args: [nft, BigInt(tokenId), token, amount, expiresAt] }, labels.rejected, async () => {
+    const offers = await endpoints.offersByBuyer(me);
+    return offers.some((o) => !before.has(o.id) && o.status === "open" && same(o.nft, nft) && o.tokenId === tokenId && o.amount === amount.toString());
+  });
 }
 
-export function cancelOffer(offerId: string, labels: Labels): Promise<boolean> {
-  return relayCall(labels.main, market(), marketplaceAbi, "cancelOffer", [BigInt(offerId)], labels.rejected, undefined, 200_000n);
+export function cancelOffer(offer: Offer, labels: Labels): Promise<boolean> {
+  return relayCall(labels.main, market(), marketplaceAbi, "cancelOffer", [BigInt(offer.id)], labels.rejected, async () => {
+    const offers = await endpoints.offersByBuyer(offer.buyer);
+    return offers.some((o) => o.id === offer.id && o.status === "cancelled");
+  }, 200_000n);
 }
 
 export function withdraw(token: Address, labels: Labels): Promise<boolean> {

@@ -41,6 +41,13 @@ export interface Call {
   value?: bigint;
 }
 
+/** Shows `label` as refused with `reason` before anything is signed (e.g. too little to pay). */
+export function refuse(label: string, reason: string): false {
+  const id = start(label, false);
+  update(id, { stage: "failed", error: reason });
+  return false;
+}
+
 /** Sends `call` from the wallet and follows it to `indexed`. */
 export async function sendTx(label: string, call: Call, rejected: string, indexed?: () => Promise<boolean>): Promise<boolean> {
   const id = start(label, false);

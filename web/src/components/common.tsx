@@ -1,7 +1,7 @@
 // Small shared pieces: NFT art, amounts, addresses, states, countdown.
-import { useEffect, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { formatAmount, formatCountdown, shortAddress } from "../lib/format";
+import { amountProblem, formatAmount, formatCountdown, shortAddress } from "../lib/format";
 import { ApiError } from "../api/client";
 import { useQuery } from "@tanstack/react-query";
 import { artBucket, mediaUrl } from "../lib/metadata";
@@ -80,6 +80,49 @@ export function Addr({ value }: { value: string }) {
     <span className="mono" title={value}>
       {shortAddress(value)}
     </span>
+  );
+}
+
+/**
+ * A labelled amount input ("1.5") that says, in the reader's language, what is wrong with what
+ * was typed; the caller parses it with `parseAmount` (null while it is wrong).
+ */
+export function AmountField({
+  label,
+  value,
+  onChange,
+  testId,
+  describedBy,
+}: {
+  label: string;
+  value: string;
+  onChange: (text: string) => void;
+  testId?: string;
+  describedBy?: string;
+}) {
+  const { t } = useTranslation();
+  const id = useId();
+  const problem = amountProblem(value);
+  const described = [problem ? `${id}-error` : "", describedBy ?? ""].filter(Boolean).join(" ") || undefined;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        inputMode="decimal"
+        autoComplete="off"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        aria-invalid={problem ? true : undefined}
+        aria-describedby={described}
+        data-testid={testId}
+      />
+      {problem && (
+        <p id={`${id}-error`} role="alert" className="error small" data-testid="amount-error">
+          {t(`amount.${problem}`)}
+        </p>
+      )}
+    </div>
   );
 }
 

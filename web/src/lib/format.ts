@@ -83,3 +83,15 @@ export function parseAmount(text: string, decimals = 18): bigint | null {
   if (fraction.length > decimals) return null;
   return BigInt(whole) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, "0") || "0");
 }
+
+/**
+ * What is wrong with an amount typed by a user, as a catalogue key under `amount.` (null when it
+ * is empty, which asks nothing, or a positive amount `parseAmount` takes).
+ */
+export function amountProblem(text: string, decimals = 18): "invalid" | "precision" | "zero" | null {
+  const clean = text.trim().replace(",", ".");
+  if (!clean) return null;
+  if (!/^\d+(\.\d+)?$/.test(clean)) return "invalid";
+  if ((clean.split(".")[1] ?? "").length > decimals) return "precision";
+  return parseAmount(clean, decimals) === 0n ? "zero" : null;
+}

@@ -5,7 +5,7 @@ import { useTranslation } from "react-i18next";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Address } from "viem";
 import { endpoints, keys } from "../api/endpoints";
-import { Addr, Amount, Countdown, ErrorNote, Loading, NftArt, StatusBadge } from "../components/common";
+import { Addr, Amount, AmountField, Countdown, ErrorNote, Loading, NftArt, StatusBadge } from "../components/common";
 import { NeedsWallet, useWallet } from "../components/Wallet";
 import { useAction, useLabels } from "../components/useLabels";
 import * as actions from "../chain/actions";
@@ -136,10 +136,7 @@ export default function AuctionPage({ id }: { id: string }) {
                   if (parsed && address) void run(() => actions.bid(id, a.paymentToken, parsed, address, labels("tx.bid", { id: a.tokenId })));
                 }}
               >
-                <label>
-                  {t("auction.yourBid")}
-                  <input inputMode="decimal" value={amount} onChange={(e) => setAmount(e.target.value)} data-testid="bid-amount" aria-describedby="bid-min" />
-                </label>
+                <AmountField label={t("auction.yourBid")} value={amount} onChange={setAmount} testId="bid-amount" describedBy="bid-min" />
                 <button type="submit" className="btn primary" disabled={busy || !parsed || parsed < minimum} data-testid="bid">
                   {t("auction.bid")}
                 </button>

@@ -5,15 +5,15 @@ import { useTranslation } from "react-i18next";
 import { useQuery } from "@tanstack/react-query";
 import type { Address } from "viem";
 import { endpoints, keys } from "../api/endpoints";
-import { Addr, Amount, ErrorNote, Loading, NftArt, StatusBadge } from "../components/common";
+import { Addr, Amount, AmountField, ErrorNote, Loading, NftArt, StatusBadge } from "../components/common";
 import { NeedsWallet, useWallet } from "../components/Wallet";
 import { useAction, useLabels } from "../components/useLabels";
 import * as actions from "../chain/actions";
 import { config, ETH } from "../lib/config";
-import { formatPercent, parseAmount } from "../lib/format";
+import { formatPercent, parseAmount, tokenSymbol } from "../lib/format";
 import { useLive } from "../lib/live";
 import { useSentinel } from "../lib/sentinel";
-import type { Listing, Nft } from "../api/types";
+import type { Listing, Nft, Offer } from "../api/types";
 import { type Metadata, parseTokenUri } from "../lib/metadata";
 
 const NftDiscussion = lazy(() => import("../social/NftDiscussion"));
@@ -146,23 +146,21 @@ function ListingPanel({ listing, owner, contract, tokenId }: { listing: Listing 
           </p>
           <NeedsWallet>
             {same(listing.seller, address) ? (
-              <div className="row wrap">
-                <label>
-                  {t("nft.newPrice")}
-                  <input inputMode="decimal" value={newPrice} onChange={(e) => setNewPrice(e.target.value)} />
-                </label>
-                <button
-                  type="button"
-                  className="btn"
-                  disabled={busy || !parsedNew}
-                  onClick={() => parsedNew && run(() => actions.updatePrice(listing, parsedNew, labels("tx.updatePrice")))}
-                >
+              <form
+                className="row wrap"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  if (parsedNew) void run(() => actions.updatePrice(listing, parsedNew, labels("tx.updatePrice"))).then(() => setNewPrice(""));
+                }}
+              >
+                <AmountField label={t("nft.newPriceIn", { symbol: tokenSymbol(listing.paymentToken) })} value={newPrice} onChange={setNewPrice} testId="new-price" />
+                <button type="submit" className="btn" disabled={busy || !parsedNew} data-testid="change-price">
                   {t("nft.changePrice")}
                 </button>
                 <button type="button" className="btn danger" disabled={busy} onClick={() => run(() => actions.cancelListing(listing, labels("tx.cancelListing")))} data-testid="cancel-listing">
                   {t("nft.cancel")}
                 </button>
-              </div>
+              </form>
             ) : (
               <button
                 type="button"
@@ -174,32 +172,32 @@ function ListingPanel({ listing, owner, contract, tokenId }: { listing: Listing 
                 {t("nft.buy")}
               </button>
             )}
+            {!same(listing.paymentToken, ETH) && !same(listing.seller, address) && <p className="small muted">{t("nft.approvalNote")}</p>}
           </NeedsWallet>
         </>
       ) : mine ? (
-        <form
-          className="row wrap"
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (parsed) void run(() => actions.listGasless(contract as Address, tokenId, currency as Address, parsed, labels("tx.list", { id: tokenId })));
-          }}
-        >
-          <label>
-            {t("nft.price")}
-            <input inputMode="decimal" value={price} onChange={(e) => setPrice(e.target.value)} data-testid="list-price" required />
-          </label>
-          <label>
-            {t("market.currency")}
-            <select value={currency} onChange={(e) => setCurrency(e.target.value)}>
-              <option value={ETH}>ETH</option>
-              <option value={config.contracts.token}>NEST</option>
-            </select>
-          </label>
-          <button type="submit" className="btn primary" disabled={busy || !parsed} data-testid="list">
-            {t("nft.listGasless")}
-          </button>
-          <p className="small muted">{t("nft.gaslessNote")}</p>
-        </form>
+        <NeedsWallet>
+          <form
+            className="row wrap"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (parsed) void run(() => actions.listGasless(contract as Address, tokenId, currency as Address, parsed, labels("tx.list", { id: tokenId })));
+            }}
+          >
+            <AmountField label={t("nft.price")} value={price} onChange={setPrice} testId="list-price" />
+            <label>
+              {t("market.currency")}
+              <select value={currency} onChange={(e) => setCurrency(e.target.value)} data-testid="list-currency">
+                <option value={ETH}>ETH</option>
+                <option value={config.contracts.token}>NEST</option>
+              </select>
+            </label>
+            <button type="submit" className="btn primary" disabled={busy || !parsed} data-testid="list">
+              {t("nft.listGasless")}
+            </button>
+            <p className="small muted">{t("nft.gaslessNote")}</p>
+          </form>
+        </NeedsWallet>
       ) : (
         <p className="muted">{t("nft.notListed")}</p>
       )}
@@ -207,30 +205,32 @@ function ListingPanel({ listing, owner, contract, tokenId }: { listing: Listing 
   );
 }
 
-function OffersPanel({ offers, owner, contract, tokenId }: { offers: import("../api/types").Offer[]; owner: string; contract: string; tokenId: string }) {
+function OffersPanel({ offers, owner, contract, tokenId }: { offers: Offer[]; owner: string; contract: string; tokenId: string }) {
   const { t } = useTranslation();
   const labels = useLabels();
-  const { address } = useWallet();
+  const { address, connected, wrongNetwork } = useWallet();
   const [amount, setAmount] = useState("");
   const { busy, run } = useAction();
   const parsed = parseAmount(amount);
+  const ready = connected && !wrongNetwork;
+  const open = offers.filter((o) => o.status === "open");
   return (
     <section className="panel" aria-labelledby="offers-h">
       <h2 id="offers-h">{t("nft.offers")}</h2>
-      {offers.length === 0 && <p className="muted">{t("nft.noOffers")}</p>}
-      <ul className="plain rows">
-        {offers.map((o) => (
-          <li key={o.id} className="row wrap spread">
+      {open.length === 0 && <p className="muted">{t("nft.noOffers")}</p>}
+      <ul className="plain rows" data-testid="offers">
+        {open.map((o) => (
+          <li key={o.id} className="row wrap spread" data-testid="offer">
             <span>
               <Amount value={o.amount} token={o.paymentToken} /> · <Addr value={o.buyer} />
             </span>
-            {same(owner, address) && (
-              <button type="button" className="btn" disabled={busy} onClick={() => run(() => actions.acceptOfferGasless(o.id, contract as Address, labels("tx.acceptOffer")))}>
-                {t("nft.accept")}
+            {ready && same(owner, address) && !same(o.buyer, address) && (
+              <button type="button" className="btn primary" disabled={busy} data-testid="accept-offer" onClick={() => run(() => actions.acceptOfferGasless(o, labels("tx.acceptOffer")))}>
+                {t("nft.acceptGasless")}
               </button>
             )}
-            {same(o.buyer, address) && (
-              <button type="button" className="btn" disabled={busy} onClick={() => run(() => actions.cancelOffer(o.id, labels("tx.cancelOffer")))}>
+            {ready && same(o.buyer, address) && (
+              <button type="button" className="btn" disabled={busy} data-testid="cancel-offer" onClick={() => run(() => actions.cancelOffer(o, labels("tx.cancelOffer")))}>
                 {t("nft.cancel")}
               </button>
             )}
@@ -243,16 +243,14 @@ function OffersPanel({ offers, owner, contract, tokenId }: { offers: import("../
             className="row wrap"
             onSubmit={(e) => {
               e.preventDefault();
-              if (parsed) void run(() => actions.makeOffer(contract as Address, tokenId, parsed, labels("tx.makeOffer")));
+              if (parsed && address) void run(() => actions.makeOffer(contract as Address, tokenId, parsed, address, labels("tx.makeOffer"))).then(() => setAmount(""));
             }}
           >
-            <label>
-              {t("nft.offerAmount")}
-              <input inputMode="decimal" value={amount} onChange={(e) => setAmount(e.target.value)} />
-            </label>
-            <button type="submit" className="btn" disabled={busy || !parsed}>
+            <AmountField label={t("nft.offerAmount")} value={amount} onChange={setAmount} testId="offer-amount" />
+            <button type="submit" className="btn" disabled={busy || !parsed} data-testid="make-offer">
               {t("nft.makeOffer")}
             </button>
+            <p className="small muted">{t("nft.offerNote")}</p>
           </form>
         </NeedsWallet>
       )}

@@ -11,6 +11,7 @@ import * as actions from "../chain/actions";
 import { config, ETH } from "../lib/config";
 import { formatAmount } from "../lib/format";
 import { Link } from "../lib/router";
+import { useLive } from "../lib/live";
 
 export default function Portfolio() {
   const { t } = useTranslation();
@@ -32,15 +33,10 @@ function Owned() {
   const nfts = useQuery({ queryKey: keys.nfts(me), queryFn: () => endpoints.nfts(me) });
   const listings = useQuery({ queryKey: ["my-listings", me], queryFn: () => endpoints.listings({ seller: me, status: "active", limit: 100 }) });
   const offers = useQuery({ queryKey: keys.offers(me), queryFn: () => endpoints.offersByBuyer(me) });
-  // Offers on what this wallet owns (one request per NFT: the api filters offers by token).
-  const received = useQuery({
-    queryKey: ["offers-received", me, nfts.data?.items.length],
-    enabled: !!nfts.data,
-    queryFn: async () => {
-      const lists = await Promise.all((nfts.data?.items ?? []).slice(0, 50).map((n) => endpoints.offersForToken(n.contract, n.tokenId)));
-      return lists.flat().filter((o) => o.status === "open");
-    },
-  });
+  // Bids, offers received and proposals awaiting a vote: the api's portfolio of this wallet.
+  const portfolio = useQuery({ queryKey: keys.portfolio(me), queryFn: () => endpoints.portfolio(me) });
+  useLive("listings,auctions,offers,sales,proposals", [keys.portfolio(me), keys.offers(me), ["my-listings", me], keys.nfts(me)]);
+  const received = portfolio.data?.offers.received;
   const refunds = useQuery({
     queryKey: ["refunds", me],
     queryFn: async () => ({ eth: await actions.pendingRefund(ETH), nest: await actions.pendingRefund(config.contracts.token) }),
@@ -81,6 +77,25 @@ function Owned() {
           ))}
         </ul>
       </section>
+      <section aria-labelledby="bids-h" data-testid="bids">
+        <h2 id="bids-h">{t("portfolio.bids")}</h2>
+        {portfolio.error && <ErrorNote error={portfolio.error} />}
+        {portfolio.data &&
+          (["leading", "outbid", "selling"] as const).every((k) => portfolio.data.auctions[k].length === 0) && <p className="muted">{t("portfolio.none")}</p>}
+        <ul className="plain rows">
+          {portfolio.data &&
+            (["leading", "outbid", "selling"] as const).flatMap((kind) =>
+              portfolio.data.auctions[kind].map((a) => (
+                <li key={`${kind}-${a.id}`} className="row wrap spread" data-testid={`bid-${kind}`}>
+                  <span>
+                    <Link href={`/auction/${a.id}`}>{t("auction.title", { id: a.tokenId })}</Link> · <Amount value={a.highestBid} token={a.paymentToken} />
+                  </span>
+                  <span className={`badge s-${kind}`}>{t(`portfolio.position.${kind}`)}</span>
+                </li>
+              )),
+            )}
+        </ul>
+      </section>
       <section aria-labelledby="offers-made-h">
         <h2 id="offers-made-h">{t("portfolio.offers")}</h2>
         {offers.data?.length === 0 && <p className="muted">{t("portfolio.none")}</p>}
@@ -88,23 +103,28 @@ function Owned() {
           {offers.data?.map((o) => (
             <li key={o.id}>
               <Link href={`/nft/${o.nft}/${o.tokenId}`}>{t("nft.name", { id: o.tokenId })}</Link> · <Amount value={o.amount} token={o.paymentToken} />{" "}
-              <StatusBadge status={o.status} />
+              <StatusBadge status={o.status} />{" "}
+              {o.status === "open" && (
+                <button type="button" className="btn" disabled={busy} data-testid="cancel-offer" onClick={() => run(() => actions.cancelOffer(o, labels("tx.cancelOffer")))}>
+                  {t("nft.cancel")}
+                </button>
+              )}
             </li>
           ))}
         </ul>
       </section>
       <section aria-labelledby="offers-received-h">
         <h2 id="offers-received-h">{t("portfolio.offersReceived")}</h2>
-        {received.data?.length === 0 && <p className="muted">{t("portfolio.none")}</p>}
-        <ul className="plain rows">
-          {received.data?.map((o) => (
+        {received?.length === 0 && <p className="muted">{t("portfolio.none")}</p>}
+        <ul className="plain rows" data-testid="offers-received">
+          {received?.map((o) => (
             <li key={o.id} className="row wrap spread">
               <span>
                 <Link href={`/nft/${o.nft}/${o.tokenId}`}>{t("nft.name", { id: o.tokenId })}</Link> · <Amount value={o.amount} token={o.paymentToken} /> ·{" "}
                 <Addr value={o.buyer} />
               </span>
-              <button type="button" className="btn" disabled={busy} onClick={() => run(() => actions.acceptOfferGasless(o.id, o.nft as Address, labels("tx.acceptOffer")))}>
-                {t("nft.accept")}
+              <button type="button" className="btn primary" disabled={busy} data-testid="accept-offer" onClick={() => run(() => actions.acceptOfferGasless(o, labels("tx.acceptOffer")))}>
+                {t("nft.acceptGasless")}
               </button>
             </li>
           ))}
@@ -135,8 +155,26 @@ function Owned() {
         {power.data && (
           <p data-testid="voting-power">
             {formatAmount(power.data.votes, config.contracts.token, i18n.language, 2)} ·{" "}
-            {t("portfolio.delegatedTo")} <Addr value={power.data.delegate} />
+            {/^0x0{40}$/i.test(power.data.delegate) ? (
+              t("portfolio.notDelegated")
+            ) : (
+              <>
+                {t("portfolio.delegatedTo")} <Addr value={power.data.delegate} />
+              </>
+            )}
           </p>
+        )}
+        {portfolio.data && portfolio.data.governance.openProposalsNotVoted.length > 0 && (
+          <>
+            <h3>{t("portfolio.awaitingVote")}</h3>
+            <ul className="plain rows" data-testid="awaiting-vote">
+              {portfolio.data.governance.openProposalsNotVoted.map((p) => (
+                <li key={p.id}>
+                  <Link href={`/dao/${p.id}`}>{p.description.split("\n")[0]}</Link>
+                </li>
+              ))}
+            </ul>
+          </>
         )}
         <form
           className="row wrap"

@@ -200,6 +200,9 @@ export function useSocialWrite() {
     try {
       await write();
       await client.invalidateQueries({ queryKey: ["social"] });
+      // Again shortly after: the api accepts a message before every cached read shows it, and a
+      // refetch that comes too early would leave the page without what the user just did.
+      for (const ms of [1000, 3000]) setTimeout(() => void client.invalidateQueries({ queryKey: ["social"] }), ms);
       return true;
     } catch (e) {
       setError(reasonOf(e, t("tx.rejected")));
@@ -426,14 +429,20 @@ function DeleteButton({ post }: { post: SocialPost }) {
   );
 }
 
+/** How long a follow the api accepted shows as done while its reads may not reflect it yet. */
+const FOLLOW_INTENT_MS = 30_000;
+
 export function FollowButton({ target }: { target: string }) {
   const { t } = useTranslation();
   const { address } = useWallet();
   const me = address ?? "";
   const following = useQuery({ queryKey: keys.following(me), queryFn: () => endpoints.following(me), enabled: !!address });
   const { busy, error, run } = useSocialWrite();
+  // What the user just did, shown at once (the api accepts a follow before every read shows it).
+  const [intent, setIntent] = useState<{ active: boolean; at: number } | null>(null);
   if (!address || address.toLowerCase() === target.toLowerCase()) return null;
-  const is = !!following.data?.items.some((a) => a.address.toLowerCase() === target.toLowerCase());
+  const server = !!following.data?.items.some((a) => a.address.toLowerCase() === target.toLowerCase());
+  const is = intent && intent.active !== server && Date.now() - intent.at < FOLLOW_INTENT_MS ? intent.active : server;
   return (
     <>
       <button
@@ -442,7 +451,11 @@ export function FollowButton({ target }: { target: string }) {
         aria-pressed={is}
         disabled={busy || following.isPending}
         data-testid="follow"
-        onClick={() => void run(() => sendMessage("Link", followMessage(address, target as Address, !is), true))}
+        onClick={() =>
+          void run(() => sendMessage("Link", followMessage(address, target as Address, !is), true)).then((ok) => {
+            if (ok) setIntent({ active: !is, at: Date.now() });
+          })
+        }
       >
         {is ? t("social.unfollow") : t("social.follow")}
       </button>
