@@ -83,10 +83,7 @@ impl ResponseCache {
         tokio::spawn(async move {
             loop {
                 match notices.recv().await {
-                    Ok(n) => {
-                        cache.invalidate(&n.kind).await;
-                        cache.invalidate(&format!("{}:{}", n.kind, n.key)).await;
-                    }
+                    Ok(n) => cache.invalidate_notice(&n.kind, &n.key).await,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => cache.clear(),
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 }
@@ -127,7 +124,16 @@ impl ResponseCache {
                 }
                 metrics::counter!("nest_api_cache_misses_total").increment(1);
                 let body = compute.await?;
-                this.redis_put(&redis_key, &tags_owned, &body).await;
+                // A result computed across an invalidation of its tags may predate the change:
+                // it is served to this caller but never shared through Redis (where it would
+                // outlive the invalidation for the whole TTL). The second look closes the
+                // window between the first and the write.
+                if this.generation_of(&tags_owned) == before {
+                    this.redis_put(&redis_key, &tags_owned, &body).await;
+                    if this.generation_of(&tags_owned) != before {
+                        this.redis_delete(&redis_key).await;
+                    }
+                }
                 Ok::<_, ApiError>(Arc::new(CachedBody::new(body)))
             })
             .await
@@ -200,6 +206,24 @@ impl ResponseCache {
         }
     }
 
+    /// Drops what a change notice touched (its kind, and its one document), here and in Redis,
+    /// before the notice reaches the other instances: a writer reads its own write at once.
+    pub async fn invalidate_notice(&self, kind: &str, key: &str) {
+        self.invalidate(kind).await;
+        self.invalidate(&format!("{kind}:{key}")).await;
+    }
+
+    async fn redis_delete(&self, key: &str) {
+        let Some(mut manager) = self.redis.clone() else {
+            return;
+        };
+        let _: Result<Result<i64, _>, _> = tokio::time::timeout(
+            REDIS_TIMEOUT,
+            redis::cmd("DEL").arg(key).query_async(&mut manager),
+        )
+        .await;
+    }
+
     async fn redis_get(&self, key: &str) -> Option<Bytes> {
         let mut manager = self.redis.clone()?;
         let value: Result<Result<Option<Vec<u8>>, _>, _> = tokio::time::timeout(
@@ -231,5 +255,58 @@ impl ResponseCache {
         }
         let _: Result<Result<(), _>, _> =
             tokio::time::timeout(REDIS_TIMEOUT, pipe.query_async(&mut manager)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bus::NoticeBus;
+
+    async fn redis_cache(url: &str) -> (ResponseCache, ConnectionManager) {
+        let client = redis::Client::open(url).expect("redis url");
+        let manager = ConnectionManager::new(client).await.expect("redis");
+        let bus = NoticeBus::redis(url).await.expect("bus");
+        let cache = ResponseCache::new(100, Duration::from_secs(300), bus, Some(manager.clone()));
+        (cache, manager)
+    }
+
+    #[tokio::test]
+    async fn a_result_computed_across_an_invalidation_is_served_but_never_shared() {
+        let redis = nest_testkit::TestRedis::start();
+        let (cache, mut manager) = redis_cache(&redis.url()).await;
+        let tags = vec!["social-profile:0xaa".to_string()];
+        // The read starts, the write lands and invalidates its tag, then the read finishes.
+        let stale = cache
+            .get_or_compute("following:0xaa", &tags, {
+                let cache = cache.clone();
+                async move {
+                    cache.invalidate_notice("social-profile", "0xaa").await;
+                    Ok(Bytes::from_static(b"[]"))
+                }
+            })
+            .await
+            .expect("served");
+        assert_eq!(stale.body, Bytes::from_static(b"[]"));
+        let shared: Option<Vec<u8>> = redis::cmd("GET")
+            .arg("nest:{cache}:following:0xaa")
+            .query_async(&mut manager)
+            .await
+            .expect("get");
+        assert_eq!(shared, None, "the stale page did not reach Redis");
+        // Nor this instance: the next read computes afresh and is cached everywhere.
+        let fresh = cache
+            .get_or_compute("following:0xaa", &tags, async {
+                Ok(Bytes::from_static(b"[\"0xbb\"]"))
+            })
+            .await
+            .expect("computed");
+        assert_eq!(fresh.body, Bytes::from_static(b"[\"0xbb\"]"));
+        let shared: Option<Vec<u8>> = redis::cmd("GET")
+            .arg("nest:{cache}:following:0xaa")
+            .query_async(&mut manager)
+            .await
+            .expect("get");
+        assert_eq!(shared.as_deref(), Some(&b"[\"0xbb\"]"[..]));
     }
 }

@@ -178,6 +178,7 @@ pub async fn post_message(
     let accepted = social.apply(verified, now).await?;
     ::metrics::counter!("nest_social_messages_total", "type" => accepted.kind, "duplicate" => accepted.duplicate.to_string()).increment(1);
     for (kind, key) in accepted.touched {
+        state.inner.cache.invalidate_notice(&kind, &key).await;
         state
             .inner
             .bus
@@ -692,12 +693,18 @@ pub async fn mark_read(
         .unread_count(&session.address)
         .await
         .map_err(ApiError::from)?;
+    let key = address_key(&session.address);
+    state
+        .inner
+        .cache
+        .invalidate_notice("notifications", &key)
+        .await;
     state
         .inner
         .bus
         .publish(crate::bus::Notice {
             kind: "notifications".into(),
-            key: address_key(&session.address),
+            key,
         })
         .await;
     Ok(Json(MarkedRead { marked, unread }))
