@@ -523,9 +523,12 @@ impl RelayIntake {
         };
         debug_assert!(
             !matches!(request, RelayRequest::Vote(_))
-                || data.starts_with(&alloy::primitives::hex::encode_prefixed(
-                    NestGovernor::castVoteBySigCall::SELECTOR
-                ))
+                || [
+                    NestGovernor::castVoteBySigCall::SELECTOR,
+                    NestGovernor::castVoteWithReasonAndParamsBySigCall::SELECTOR
+                ]
+                .iter()
+                .any(|s| data.starts_with(&alloy::primitives::hex::encode_prefixed(s)))
         );
         RelayJob {
             id: uuid::Uuid::new_v4().to_string(),

@@ -129,6 +129,7 @@ impl SigningPolicy {
                     "NestGovernor",
                     vec![
                         NestGovernor::castVoteBySigCall::SELECTOR.into(),
+                        NestGovernor::castVoteWithReasonAndParamsBySigCall::SELECTOR.into(),
                         NestGovernor::queueCall::SELECTOR.into(),
                         NestGovernor::executeCall::SELECTOR.into(),
                     ],
@@ -258,6 +259,10 @@ mod signing_tests {
             (
                 Address::repeat_byte(2),
                 NestGovernor::castVoteBySigCall::SELECTOR,
+            ),
+            (
+                Address::repeat_byte(2),
+                NestGovernor::castVoteWithReasonAndParamsBySigCall::SELECTOR,
             ),
             (Address::repeat_byte(2), NestGovernor::executeCall::SELECTOR),
             (

@@ -3,7 +3,8 @@
 //! Three kinds share `POST /v1/relay`, chosen by `kind` (default `forward`):
 //!
 //! - `forward`: an ERC-2771 `ForwardRequest` for Nest's forwarder, sent as `Forwarder.execute`.
-//! - `vote`: a governor ballot (`castVoteBySig`), sent to the governor directly.
+//! - `vote`: a governor ballot (`castVoteBySig`, or `castVoteWithReasonAndParamsBySig` when it
+//!   carries a reason), sent to the governor directly.
 //! - `delegate`: a token delegation (`delegateBySig`), sent to the token directly.
 //!
 //! Numbers may be JSON numbers, decimal strings or `0x` hex strings; byte strings are `0x` hex.
@@ -40,6 +41,18 @@ pub mod typed {
             uint8 support;
             address voter;
             uint256 nonce;
+        }
+
+        /// OpenZeppelin `Governor`'s ballot with a reason, for
+        /// `castVoteWithReasonAndParamsBySig` (Nest sends no params: they stay empty).
+        #[derive(Debug, PartialEq, Eq)]
+        struct ExtendedBallot {
+            uint256 proposalId;
+            uint8 support;
+            address voter;
+            uint256 nonce;
+            string reason;
+            bytes params;
         }
 
         /// OpenZeppelin `Votes`' delegation for `delegateBySig`.
@@ -168,9 +181,14 @@ pub struct VoteBody {
     pub support: u8,
     /// The governor's nonce of the voter.
     pub nonce: Quantity,
-    /// EIP-712 signature of the ballot.
+    /// EIP-712 signature of the ballot (an `ExtendedBallot` with empty params when a reason
+    /// is given).
     #[schema(value_type = String, pattern = "^0x[0-9a-fA-F]{130}$")]
     pub signature: Bytes,
+    #[serde(default)]
+    /// The voter's reason, stored on chain in the `VoteCast` event (at most 1,000 bytes).
+    #[schema(max_length = 1000)]
+    pub reason: Option<String>,
     #[serde(default)]
     /// Optional deadline, unix seconds (the proposal's own applies anyway).
     pub deadline: Option<Quantity>,
@@ -238,9 +256,15 @@ pub struct VoteRequest {
     pub nonce: U256,
     /// 65-byte signature, `v` as 27/28.
     pub signature: Bytes,
+    /// The voter's reason: the ballot is then an `ExtendedBallot`, sent with
+    /// `castVoteWithReasonAndParamsBySig`.
+    pub reason: Option<String>,
     /// Optional deadline requested by the client (the proposal's own deadline applies anyway).
     pub deadline: Option<u64>,
 }
+
+/// Longest vote reason the relayer pays to put on chain, in bytes.
+pub const MAX_VOTE_REASON_BYTES: usize = 1_000;
 
 /// A token delegation signed by the delegator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -369,6 +393,14 @@ impl RelayRequest {
                         body.support
                     )));
                 }
+                if let Some(reason) = &body.reason
+                    && reason.len() > MAX_VOTE_REASON_BYTES
+                {
+                    return Err(malformed(format!(
+                        "reason is {} bytes; at most {MAX_VOTE_REASON_BYTES} are put on chain",
+                        reason.len()
+                    )));
+                }
                 let signature = parse_signature(&body.signature)?;
                 let deadline = body
                     .deadline
@@ -380,6 +412,7 @@ impl RelayRequest {
                     support: body.support,
                     nonce: body.nonce.0,
                     signature: Bytes::copy_from_slice(&signature.as_bytes()),
+                    reason: body.reason,
                     deadline,
                 };
                 (Self::Vote(request), body.chain_id)
@@ -462,13 +495,24 @@ impl RelayRequest {
                 data: r.data.clone(),
             }
             .eip712_signing_hash(domain),
-            Self::Vote(r) => typed::Ballot {
-                proposalId: r.proposal_id,
-                support: r.support,
-                voter: r.voter,
-                nonce: r.nonce,
-            }
-            .eip712_signing_hash(domain),
+            Self::Vote(r) => match &r.reason {
+                None => typed::Ballot {
+                    proposalId: r.proposal_id,
+                    support: r.support,
+                    voter: r.voter,
+                    nonce: r.nonce,
+                }
+                .eip712_signing_hash(domain),
+                Some(reason) => typed::ExtendedBallot {
+                    proposalId: r.proposal_id,
+                    support: r.support,
+                    voter: r.voter,
+                    nonce: r.nonce,
+                    reason: reason.clone(),
+                    params: Bytes::new(),
+                }
+                .eip712_signing_hash(domain),
+            },
             Self::Delegate(r) => typed::Delegation {
                 delegatee: r.delegatee,
                 nonce: r.nonce,
@@ -550,14 +594,26 @@ impl RelayRequest {
             Self::Forward(r) => (domains.forwarder, forward_execute_calldata(r)),
             Self::Vote(r) => (
                 domains.governor,
-                NestGovernor::castVoteBySigCall {
-                    proposalId: r.proposal_id,
-                    support: r.support,
-                    voter: r.voter,
-                    signature: r.signature.clone(),
-                }
-                .abi_encode()
-                .into(),
+                match &r.reason {
+                    None => NestGovernor::castVoteBySigCall {
+                        proposalId: r.proposal_id,
+                        support: r.support,
+                        voter: r.voter,
+                        signature: r.signature.clone(),
+                    }
+                    .abi_encode()
+                    .into(),
+                    Some(reason) => NestGovernor::castVoteWithReasonAndParamsBySigCall {
+                        proposalId: r.proposal_id,
+                        support: r.support,
+                        voter: r.voter,
+                        reason: reason.clone(),
+                        params: Bytes::new(),
+                        signature: r.signature.clone(),
+                    }
+                    .abi_encode()
+                    .into(),
+                },
             ),
             Self::Delegate(r) => {
                 let (v, rr, s) = vrs(&r.signature);
@@ -701,6 +757,54 @@ mod tests {
             typed::Delegation::eip712_encode_type(),
             "Delegation(address delegatee,uint256 nonce,uint256 expiry)"
         );
+        assert_eq!(
+            typed::ExtendedBallot::eip712_encode_type(),
+            "ExtendedBallot(uint256 proposalId,uint8 support,address voter,uint256 nonce,string reason,bytes params)"
+        );
+    }
+
+    #[test]
+    fn a_reasoned_ballot_verifies_as_signed_and_a_changed_or_oversized_reason_does_not() {
+        let key = PrivateKeySigner::random();
+        let d = domains();
+        let ballot = |reason: &str| typed::ExtendedBallot {
+            proposalId: U256::from(7),
+            support: 2,
+            voter: key.address(),
+            nonce: U256::from(1),
+            reason: reason.into(),
+            params: Bytes::new(),
+        };
+        let signature = key
+            .sign_hash_sync(&ballot("too risky").eip712_signing_hash(&d.governor_domain))
+            .expect("sign");
+        let mut body = serde_json::json!({
+            "kind": "vote",
+            "voter": key.address(),
+            "proposalId": "7",
+            "support": 2,
+            "nonce": 1,
+            "reason": "too risky",
+            "signature": Bytes::from(signature.as_bytes()),
+        });
+        let (request, _) = RelayRequest::parse(body.to_string().as_bytes()).expect("parse");
+        request.verify_signature(&d, None).expect("verifies");
+        let (_, call) = request.call(&d);
+        assert!(call.starts_with(&NestGovernor::castVoteWithReasonAndParamsBySigCall::SELECTOR));
+
+        body["reason"] = "not risky".into();
+        let (changed, _) = RelayRequest::parse(body.to_string().as_bytes()).expect("parse");
+        assert_eq!(
+            changed
+                .verify_signature(&d, None)
+                .expect_err("changed")
+                .code(),
+            "relay.bad_signature"
+        );
+        body["reason"] = "x".repeat(MAX_VOTE_REASON_BYTES + 1).into();
+        let err = RelayRequest::parse(body.to_string().as_bytes()).expect_err("oversized");
+        assert_eq!(err.code(), "relay.malformed");
+        assert!(err.to_string().contains("at most 1000"), "{err}");
     }
 
     #[test]

@@ -168,8 +168,11 @@ async fn zero_eth_user_journey(label: &str, signer: NestSigner) {
     .await;
     deployer.anvil_increase_time(5).await.expect("time");
     deployer.evm_mine(None).await.expect("mine");
+    // The ballot carries a reason: the relayer sends castVoteWithReasonAndParamsBySig and the
+    // reason is on chain in the VoteCast event.
+    let reason = "A lower fee brings more listings — 수수료 인하";
     let vote = relayer
-        .accept(&vote_body(&user, a.governor, proposal, 1, 0))
+        .accept(&vote_body(&user, a.governor, proposal, 1, 0, Some(reason)))
         .await;
     wait_for(&store, &chain, &vote, RelayJobStatus::Confirmed).await;
     assert!(
@@ -178,6 +181,17 @@ async fn zero_eth_user_journey(label: &str, signer: NestSigner) {
             .call()
             .await
             .expect("voted")
+    );
+    let cast = governor
+        .VoteCast_filter()
+        .from_block(0)
+        .query()
+        .await
+        .expect("VoteCast logs");
+    assert!(
+        cast.iter()
+            .any(|(e, _)| e.voter == user.address() && e.reason == reason && e.support == 1),
+        "the reason is on chain"
     );
     let tally = governor
         .proposalVotes(proposal)

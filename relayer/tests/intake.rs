@@ -295,7 +295,7 @@ async fn bad_requests_are_refused_precisely_and_nothing_is_queued() {
         "{detail}"
     );
     // A vote on a proposal that does not exist, and a delegation signed by someone else.
-    let ghost_vote = vote_body(&user, a.governor, U256::from(42), 1, 0);
+    let ghost_vote = vote_body(&user, a.governor, U256::from(42), 1, 0, None);
     refused(
         &relayer,
         &ghost_vote,

@@ -187,7 +187,7 @@ test("portfolio bids: the leader sees the auction as leading, every other bidder
   }
 });
 
-test("gasless vote, then the keeper queues and executes the proposal while the page watches (1280 px)", { timeout: 180_000 }, async () => {
+test("gasless vote with a reason (an overlong one refused first), then the keeper queues and executes the proposal while the page watches (1280 px)", { timeout: 180_000 }, async () => {
   const proposals = await stack.api("/v1/proposals?state=active");
   const proposal = proposals.items[0];
   assert.ok(proposal, "the demo has a proposal in voting");
@@ -195,11 +195,21 @@ test("gasless vote, then the keeper queues and executes the proposal while the p
   await page.goto(`${stack.origin}/dao/${proposal.id}`);
   await connect(page);
   await page.getByTestId("action").getByText("Set the marketplace fee to 3%").waitFor();
+  // 400 Hangul syllables are 1,200 bytes: more than the chain takes, refused before signing.
+  await page.getByTestId("vote-reason").fill("가".repeat(400));
+  await page.getByRole("alert").getByText("at most 1000 bytes", { exact: false }).waitFor();
+  assert.ok(await page.getByTestId("vote-for").isDisabled(), "no vote with an overlong reason");
+  const reason = "Lower fees bring more listings — 수수료 인하";
+  await page.getByTestId("vote-reason").fill(reason);
   await page.getByTestId("vote-for").click();
   await waitTx(page);
   await page.getByTestId("voted").waitFor();
   assert.ok(wallet.state.calls.includes("eth_signTypedData_v4"), "the ballot was signed, not sent");
   assert.ok(!wallet.state.calls.includes("eth_sendTransaction"), "no transaction from the wallet");
+  const voted = await stack.api(`/v1/proposals/${proposal.id}`);
+  const mine = voted.votes.find((v) => lower(v.voter) === lower(privateKeyToAccount(KEYS[0]).address));
+  assert.equal(mine?.reason, reason, "the reason is on chain and indexed");
+  await page.getByText(reason).waitFor();
   await shot(page, "voted-1280");
   // Voting ends; the keeper queues it; the timelock delay passes; the keeper executes it.
   const now = await chainTime(stack);

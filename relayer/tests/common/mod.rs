@@ -20,7 +20,7 @@ use nest_chain::{AnvilOptions, NestAddresses};
 use nest_keys::NestSigner;
 use nest_relayer::{
     RelayChain, RelayIntake, RelaySubmitter, RelayerConfig,
-    request::typed::{Ballot, Delegation, ForwardRequest},
+    request::typed::{Ballot, Delegation, ExtendedBallot, ForwardRequest},
 };
 use nest_store::{RelayJob, RelayJobStatus, Store};
 use nest_testkit::{TestChain, TestStore};
@@ -342,31 +342,47 @@ impl<'a> Forward<'a> {
     }
 }
 
-/// A signed `castVoteBySig` body.
+/// A signed `castVoteBySig` body, or with a reason a `castVoteWithReasonAndParamsBySig` one.
 pub fn vote_body(
     key: &PrivateKeySigner,
     governor: Address,
     proposal: U256,
     support: u8,
     nonce: u64,
+    reason: Option<&str>,
 ) -> serde_json::Value {
-    let ballot = Ballot {
-        proposalId: proposal,
-        support,
-        voter: key.address(),
-        nonce: U256::from(nonce),
+    let domain = domain("NestGovernor", governor);
+    let digest = match reason {
+        None => Ballot {
+            proposalId: proposal,
+            support,
+            voter: key.address(),
+            nonce: U256::from(nonce),
+        }
+        .eip712_signing_hash(&domain),
+        Some(reason) => ExtendedBallot {
+            proposalId: proposal,
+            support,
+            voter: key.address(),
+            nonce: U256::from(nonce),
+            reason: reason.to_string(),
+            params: Bytes::new(),
+        }
+        .eip712_signing_hash(&domain),
     };
-    let signature = key
-        .sign_hash_sync(&ballot.eip712_signing_hash(&domain("NestGovernor", governor)))
-        .expect("sign");
-    serde_json::json!({
+    let signature = key.sign_hash_sync(&digest).expect("sign");
+    let mut body = serde_json::json!({
         "kind": "vote",
         "voter": key.address(),
         "proposalId": proposal.to_string(),
         "support": support,
         "nonce": nonce,
         "signature": Bytes::from(signature.as_bytes()),
-    })
+    });
+    if let Some(reason) = reason {
+        body["reason"] = reason.into();
+    }
+    body
 }
 
 /// A signed `delegateBySig` body.

@@ -5,7 +5,7 @@ import { config, ETH } from "../lib/config";
 import { endpoints } from "../api/endpoints";
 import { erc20Abi, governorAbi, marketplaceAbi, nftAbi, tokenAbi } from "./abis";
 import { chainNow, refuse, relayCall, relaySigned, sendTx, walletClient } from "./tx";
-import { ballotTypes, delegateBody, delegationTypes, domain, voteBody } from "./relay";
+import { ballotTypes, delegateBody, delegationTypes, domain, extendedBallotTypes, voteBody } from "./relay";
 import { shortOfFunds } from "./funds";
 import { i18next } from "../i18n";
 import type { Listing, Offer } from "../api/types";
@@ -175,8 +175,11 @@ export async function pendingRefund(token: Address): Promise<bigint> {
   return client.readContract({ address: market(), abi: marketplaceAbi, functionName: "pendingWithdrawal", args: [client.account.address, token] });
 }
 
-/** Votes gaslessly: the wallet signs a Ballot, the relayer sends castVoteBySig. */
-export function voteGasless(proposalId: string, support: 0 | 1 | 2, me: string, labels: Labels): Promise<boolean> {
+/**
+ * Votes gaslessly: the wallet signs a Ballot (castVoteBySig), or with a reason an ExtendedBallot
+ * (castVoteWithReasonAndParamsBySig, the reason kept on chain); the relayer pays.
+ */
+export function voteGasless(proposalId: string, support: 0 | 1 | 2, me: string, labels: Labels, reason?: string): Promise<boolean> {
   return relaySigned(
     labels.main,
     async () => {
@@ -184,25 +187,24 @@ export function voteGasless(proposalId: string, support: 0 | 1 | 2, me: string, 
       const voter = client.account.address;
       const governor = config.contracts.governor;
       const nonce = await client.readContract({ address: governor, abi: governorAbi, functionName: "nonces", args: [voter] });
-      const signature = await client.signTypedData({
-        account: client.account,
-        domain: domain("NestGovernor", config.chainId, governor),
-        types: ballotTypes,
-        primaryType: "Ballot",
-        message: { proposalId: BigInt(proposalId), support, voter, nonce },
-      });
-      return voteBody(voter, BigInt(proposalId), support, nonce, signature, config.chainId);
+      const message = { proposalId: BigInt(proposalId), support, voter, nonce };
+      const signature = reason
+        ? await client.signTypedData({
+            account: client.account,
+            domain: domain("NestGovernor", config.chainId, governor),
+            types: extendedBallotTypes,
+            primaryType: "ExtendedBallot",
+            message: { ...message, reason, params: "0x" },
+          })
+        : await client.signTypedData({
+            account: client.account,
+            domain: domain("NestGovernor", config.chainId, governor),
+            types: ballotTypes,
+            primaryType: "Ballot",
+            message,
+          });
+      return voteBody(voter, BigInt(proposalId), support, nonce, signature, config.chainId, reason || undefined);
     },
-    labels.rejected,
-    async () => (await endpoints.proposal(proposalId)).votes.some((v) => same(v.voter, me)),
-  );
-}
-
-/** Votes with a reason from the wallet (the relayer's ballot carries no reason). */
-export function voteWithReason(proposalId: string, support: 0 | 1 | 2, reason: string, me: string, labels: Labels): Promise<boolean> {
-  return sendTx(
-    labels.main,
-    { address: config.contracts.governor, abi: governorAbi, functionName: "castVoteWithReason", args: [BigInt(proposalId), support, reason] },
     labels.rejected,
     async () => (await endpoints.proposal(proposalId)).votes.some((v) => same(v.voter, me)),
   );

@@ -1,6 +1,7 @@
 // Gasless requests: EIP-712 messages the user signs and the relayer pays for (POST /v1/relay).
 // - forward: an ERC-2771 ForwardRequest for Nest's forwarder (marketplace and NFT calls)
-// - vote: a governor Ballot (castVoteBySig)
+// - vote: a governor Ballot (castVoteBySig), or an ExtendedBallot when the voter gives a reason
+//   (castVoteWithReasonAndParamsBySig, params empty)
 // - delegate: a token Delegation (delegateBySig)
 import type { Address, Hex } from "viem";
 
@@ -24,6 +25,20 @@ export const ballotTypes = {
     { name: "nonce", type: "uint256" },
   ],
 } as const;
+
+export const extendedBallotTypes = {
+  ExtendedBallot: [
+    { name: "proposalId", type: "uint256" },
+    { name: "support", type: "uint8" },
+    { name: "voter", type: "address" },
+    { name: "nonce", type: "uint256" },
+    { name: "reason", type: "string" },
+    { name: "params", type: "bytes" },
+  ],
+} as const;
+
+/** Longest reason the relayer puts on chain, in UTF-8 bytes (relayer/src/request.rs). */
+export const MAX_VOTE_REASON_BYTES = 1000;
 
 export const delegationTypes = {
   Delegation: [
@@ -83,6 +98,7 @@ export function voteBody(
   nonce: bigint,
   signature: Hex,
   chainId: number,
+  reason?: string,
 ): Record<string, unknown> {
   return {
     kind: "vote",
@@ -92,6 +108,7 @@ export function voteBody(
     nonce: nonce.toString(),
     signature,
     chainId,
+    ...(reason === undefined ? {} : { reason }),
   };
 }
 

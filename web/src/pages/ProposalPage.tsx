@@ -9,6 +9,7 @@ import { VoteBars } from "../components/VoteBars";
 import { NeedsWallet, useWallet } from "../components/Wallet";
 import { useAction, useLabels } from "../components/useLabels";
 import * as actions from "../chain/actions";
+import { MAX_VOTE_REASON_BYTES } from "../chain/relay";
 import { describeAction } from "../lib/actions-text";
 import { formatDate, formatNumber } from "../lib/format";
 import { useLive } from "../lib/live";
@@ -35,11 +36,12 @@ export default function ProposalPage({ id }: { id: string }) {
   const p = q.data;
   const voted = p.votes.some((v) => address && v.voter.toLowerCase() === address.toLowerCase());
   const reached = TIMELINE.indexOf(p.state);
+  const reasonTooLong = new TextEncoder().encode(reason.trim()).length > MAX_VOTE_REASON_BYTES;
   const vote = async (support: 0 | 1 | 2) => {
     if (!address) return;
     const label = labels("tx.vote", { choice: t(`dao.support.${["against", "for", "abstain"][support]}`) });
     await run(() =>
-      reason.trim() ? actions.voteWithReason(id, support, reason.trim(), address, label) : actions.voteGasless(id, support, address, label),
+      actions.voteGasless(id, support, address, label, reason.trim() || undefined),
     );
   };
   return (
@@ -92,14 +94,21 @@ export default function ProposalPage({ id }: { id: string }) {
               <>
                 <label className="block">
                   {t("dao.reason")}
-                  <textarea value={reason} onChange={(e) => setReason(e.target.value)} rows={2} maxLength={500} aria-describedby="reason-note" />
+                  <textarea
+                    value={reason}
+                    onChange={(e) => setReason(e.target.value)}
+                    rows={2}
+                    aria-describedby="reason-note"
+                    aria-invalid={reasonTooLong}
+                    data-testid="vote-reason"
+                  />
                 </label>
-                <p id="reason-note" className="small muted">
-                  {t("dao.reasonNote")}
+                <p id="reason-note" className={`small ${reasonTooLong ? "error" : "muted"}`} role={reasonTooLong ? "alert" : undefined}>
+                  {reasonTooLong ? t("dao.reasonTooLong", { max: MAX_VOTE_REASON_BYTES }) : t("dao.reasonNote")}
                 </p>
                 <div className="row wrap">
                   {SUPPORT.map(([value, name]) => (
-                    <button key={name} type="button" className={`btn ${name === "for" ? "primary" : ""}`} disabled={busy} onClick={() => vote(value)} data-testid={`vote-${name}`}>
+                    <button key={name} type="button" className={`btn ${name === "for" ? "primary" : ""}`} disabled={busy || reasonTooLong} onClick={() => vote(value)} data-testid={`vote-${name}`}>
                       {t(`dao.support.${name}`)}
                     </button>
                   ))}
