@@ -20,9 +20,9 @@ use nest_abis::{
 };
 use nest_store::{
     Activity, Auction, AuctionStatus, Bid, ClientSession, CollectionStats, ContractState, Delegate,
-    Holding, Listing, ListingStatus, MetadataJob, MetadataRangeUpdate, Nft, NftTransfer, Offer,
-    OfferStatus, OperatorApproval, Projection, Proposal, ProposalState, Sale, SaleBucket, SaleKind,
-    Store, Vote, codec, load_documents_in,
+    Holding, Listing, ListingStatus, MetadataJob, MetadataRangeUpdate, Nft, Offer, OfferStatus,
+    OperatorApproval, Projection, Proposal, ProposalState, Sale, SaleBucket, SaleKind, Store, Vote,
+    codec, load_documents_in,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -64,7 +64,6 @@ pub(crate) struct Projector {
     chain_id: u64,
     addresses: NestAddresses,
     nfts: Table<Nft>,
-    transfers: Table<NftTransfer>,
     operators: Table<OperatorApproval>,
     listings: Table<Listing>,
     auctions: Table<Auction>,
@@ -108,7 +107,6 @@ impl Projector {
             chain_id,
             addresses,
             nfts: Table::default(),
-            transfers: Table::event_keyed(),
             operators: Table::default(),
             listings: Table::default(),
             auctions: Table::default(),
@@ -429,20 +427,6 @@ impl Projector {
                         n.updated_block = block as i64;
                     });
                 }
-                self.transfers.put(
-                    NftTransfer {
-                        id: log.id.clone(),
-                        chain_id: self.chain_id as i64,
-                        contract,
-                        token_id: t.tokenId,
-                        from: t.from,
-                        to: t.to,
-                        block_number: block as i64,
-                        log_index: log.log_index as i64,
-                        tx_hash: log.tx_hash,
-                    },
-                    block,
-                );
                 self.recheck_token(&contract, &t.tokenId, block);
             }
             NestNFTEvents::Approval(a) => {
@@ -688,7 +672,7 @@ impl Projector {
         Some(Activity {
             id: log.id.clone(),
             chain_id: self.chain_id as i64,
-            seq: log.block_number as i64 * 100_000 + log.log_index as i64,
+            seq: log.block_number as i64 * nest_store::SEQ_PER_BLOCK + log.log_index as i64,
             kind: item.kind.to_string(),
             contract: item.nft.map(|(c, _)| c),
             token_id: item.nft.map(|(_, t)| codec::u256_key(&t)),
@@ -1193,7 +1177,6 @@ impl Projector {
         Ok(ProjectionWrites {
             collections: vec![
                 (Nft::COLLECTION, self.nfts.changes(chain)?),
-                (NftTransfer::COLLECTION, self.transfers.changes(chain)?),
                 (OperatorApproval::COLLECTION, self.operators.changes(chain)?),
                 (Listing::COLLECTION, self.listings.changes(chain)?),
                 (Auction::COLLECTION, self.auctions.changes(chain)?),
@@ -1241,9 +1224,8 @@ fn is_open(status: ListingStatus) -> bool {
 }
 
 /// Every projection collection, for rebuilds and rollbacks.
-pub(crate) const PROJECTION_COLLECTIONS: [&str; 16] = [
+pub(crate) const PROJECTION_COLLECTIONS: [&str; 15] = [
     Nft::COLLECTION,
-    NftTransfer::COLLECTION,
     OperatorApproval::COLLECTION,
     Listing::COLLECTION,
     Auction::COLLECTION,

@@ -51,7 +51,7 @@ async fn mint_and_wait(chain: &Chain, indexer: &Indexer, n: usize) -> Duration {
             .await
             .expect("indexed within 5 s")
             .expect("notices open");
-        if notice.kind == "nft_transfers"
+        if notice.kind == "activity"
             && notice
                 .key
                 .contains(&format!("{:#x}", receipt.transaction_hash))

@@ -44,7 +44,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 5,
-        description: "raw logs one document per block (chain_log_blocks, binary topics and data, no stored decoded fields) instead of one per log (chain_events, dropped)",
+        description: "raw logs one document per block (chain_log_blocks, binary topics and data, no stored decoded fields) instead of one per log (chain_events, dropped); transfer history read from the activity stream (nft_transfers, a second copy, dropped)",
     },
 ];
 
@@ -114,11 +114,22 @@ async fn apply(store: &Store, version: u32) -> Result<()> {
                 .migrate_from_per_log_documents(store.database())
                 .await?;
             info!(moved, "raw logs moved into block documents");
-            Ok(())
+            drop_collection(store, crate::repos::LEGACY_TRANSFERS).await
         }
         // Version 1 is the initial layout, version 3 adds collections (created with their
         // indexes): no data to transform.
         _ => Ok(()),
+    }
+}
+
+/// Drops a collection no longer used (absent already is fine).
+async fn drop_collection(store: &Store, name: &str) -> Result<()> {
+    match store.database().collection::<Document>(name).drop().await {
+        Ok(()) => Ok(()),
+        Err(e) if matches!(e.kind.as_ref(), mongodb::error::ErrorKind::Command(c) if c.code == NAMESPACE_NOT_FOUND) => {
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -5,10 +5,10 @@ use alloy::primitives::{Address, B256, U256};
 use bson::{DateTime, doc};
 use futures_util::FutureExt;
 use nest_store::{
-    Auction, AuctionStatus, Bid, BlockHeader, ChainEvent, Checkpoint, Delegate, JobChange, Listing,
-    ListingQuery, ListingSort, ListingStatus, Nft, NftTransfer, Offer, OfferStatus, Proposal,
-    ProposalState, ReceiptSummary, RelayJob, RelayJobKind, RelayJobStatus, Sale, SaleKind, Session,
-    Store, StoreConfig, StoreError, TxAttempt, Vote,
+    Activity, Auction, AuctionStatus, Bid, BlockHeader, ChainEvent, Checkpoint, Delegate,
+    JobChange, Listing, ListingQuery, ListingSort, ListingStatus, Nft, Offer, OfferStatus,
+    Proposal, ProposalState, ReceiptSummary, RelayJob, RelayJobKind, RelayJobStatus, Sale,
+    SaleKind, Session, Store, StoreConfig, StoreError, TxAttempt, Vote,
     schema::{self, SCHEMA_VERSION},
     testing::{fresh_test_config, fresh_test_store},
 };
@@ -286,31 +286,50 @@ async fn nfts_page_by_owner_and_keep_their_history() {
     assert_eq!(second.next_cursor, None);
     assert_eq!(nfts.owner_count(CHAIN, &addr(1)).await.expect("owners"), 2);
 
-    for (i, (from, to)) in [(Address::ZERO, addr(2)), (addr(2), addr(3))]
-        .into_iter()
-        .enumerate()
+    // The transfer history is the token's mint and transfer activity, oldest first (other
+    // kinds and other tokens are not part of it).
+    let activity = store.database().collection::<Activity>("activity");
+    for (i, (kind, token, from, to)) in [
+        ("transfer", 1u64, Some(addr(2)), Some(addr(3))),
+        ("mint", 1, None, Some(addr(2))),
+        ("listing", 1, Some(addr(3)), None),
+        ("mint", 2, None, Some(addr(4))),
+    ]
+    .into_iter()
+    .enumerate()
     {
-        let t = NftTransfer {
-            id: format!("t{i}"),
-            chain_id: CHAIN as i64,
-            contract: addr(1),
-            token_id: U256::from(1),
-            from,
-            to,
-            block_number: 10 + i as i64,
-            log_index: 0,
-            tx_hash: B256::ZERO,
-        };
-        nfts.record_transfer(&t, None).await.expect("record");
-        nfts.record_transfer(&t, None).await.expect("idempotent");
+        let block = if kind == "mint" { 10 } else { 11 + i as i64 };
+        activity
+            .insert_one(Activity {
+                id: format!("a{i}"),
+                chain_id: CHAIN as i64,
+                seq: block * nest_store::SEQ_PER_BLOCK + i as i64,
+                kind: kind.into(),
+                contract: Some(addr(1)),
+                token_id: Some(nest_store::codec::u256_key(&U256::from(token))),
+                from,
+                to,
+                users: Vec::new(),
+                amount: None,
+                payment_token: None,
+                ref_id: None,
+                block_number: block,
+                timestamp: 1_700_000_000,
+                tx_hash: B256::repeat_byte(i as u8),
+            })
+            .await
+            .expect("activity");
     }
     let history = nfts
         .history(CHAIN, &addr(1), &U256::from(1))
         .await
         .expect("history");
     assert_eq!(
-        history.iter().map(|t| t.to).collect::<Vec<_>>(),
-        vec![addr(2), addr(3)]
+        history
+            .iter()
+            .map(|t| (t.from, t.to, t.block_number, t.log_index))
+            .collect::<Vec<_>>(),
+        vec![(Address::ZERO, addr(2), 10, 1), (addr(2), addr(3), 11, 0)]
     );
 }
 
@@ -1243,6 +1262,12 @@ async fn schema_versions_migrate_forward_and_a_newer_schema_refuses_to_start() {
         })
         .await
         .expect("a version-1 raw log");
+    store
+        .database()
+        .collection::<bson::Document>("nft_transfers")
+        .insert_one(doc! { "_id": "t", "chainId": CHAIN as i64 })
+        .await
+        .expect("a version-1 transfer record");
     events
         .create_index(
             mongodb::IndexModel::builder()
@@ -1307,6 +1332,7 @@ async fn schema_versions_migrate_forward_and_a_newer_schema_refuses_to_start() {
         .await
         .expect("collections");
     assert!(!left.contains(&"chain_events".to_string()), "{left:?}");
+    assert!(!left.contains(&"nft_transfers".to_string()), "{left:?}");
     // Version 4 counts the collection stats from the projections.
     let stats = migrated
         .collection_stats()

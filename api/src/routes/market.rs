@@ -393,7 +393,6 @@ pub async fn nft(
     let tags = vec![
         format!("nfts:{nft_id}"),
         format!("nft_metadata:{nft_id}"),
-        "nft_transfers".into(),
         "offers".into(),
         "sales".into(),
     ];

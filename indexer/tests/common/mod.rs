@@ -48,11 +48,10 @@ pub async fn store(label: &str) -> Store {
 }
 
 /// Collections whose contents define the indexer's output.
-pub const DIGEST_COLLECTIONS: [&str; 17] = [
+pub const DIGEST_COLLECTIONS: [&str; 16] = [
     "chain_log_blocks",
     "dead_letters",
     "nfts",
-    "nft_transfers",
     "nft_operator_approvals",
     "listings",
     "auctions",

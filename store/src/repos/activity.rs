@@ -14,6 +14,9 @@ use bson::doc;
 use mongodb::{Collection, Database};
 use serde::{Deserialize, Serialize};
 
+/// `seq` = block number × this + log index.
+pub const SEQ_PER_BLOCK: i64 = 100_000;
+
 /// One activity item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

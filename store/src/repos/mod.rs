@@ -22,7 +22,7 @@ mod social;
 mod sync;
 mod users;
 
-pub use activity::{Activity, ActivityQuery, ActivityRepository};
+pub use activity::{Activity, ActivityQuery, ActivityRepository, SEQ_PER_BLOCK};
 pub use auctions::{Auction, AuctionRepository, AuctionStatus, Bid};
 pub use collection_stats::{
     BUCKET_SECONDS, CollectionStats, CollectionStatsRepository, Holding, SaleBucket, StatsRecount,
@@ -46,6 +46,7 @@ pub use metadata::{
     MEDIA_COLLECTION, Media, MetadataError, MetadataJob, MetadataRangeUpdate, MetadataRepository,
     MetadataState, NftMetadata, ParsedMetadata, TRAIT_INDEX, Trait, TraitCount, search_terms,
 };
+pub(crate) use nfts::LEGACY_TRANSFERS;
 pub use nfts::{Nft, NftRepository, NftTransfer, OperatorApproval};
 pub use offers::{Offer, OfferRepository, OfferStatus};
 pub use relay_jobs::{
@@ -138,7 +139,6 @@ macro_rules! projection {
 
 projection!(
     Nft => "nfts",
-    NftTransfer => "nft_transfers",
     OperatorApproval => "nft_operator_approvals",
     Listing => "listings",
     Auction => "auctions",

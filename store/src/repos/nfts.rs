@@ -2,11 +2,12 @@
 //!
 //! Collection `nfts`: `_id` = `{chainId}:{contract}:{tokenId}`; shard key
 //! `{ chainId: 1, contract: 1, tokenId: 1 }` (the token page reads one NFT; by-owner pages use the
-//! `owner` index). Collection `nft_transfers`: `_id` = the event id; shard key
-//! `{ chainId: 1, contract: 1, tokenId: 1, blockNumber: 1 }` (history of one token).
+//! `owner` index). A token's transfer history is read from its activity stream (the `mint` and
+//! `transfer` items, which hold every field of a transfer): before schema version 5 it was kept
+//! a second time in `nft_transfers`, a document per transfer that cost every mint a write.
 
 use super::{
-    Page, Projection, clear_chain, collect, create_indexes, find_by_id, index, page_size,
+    Activity, Page, Projection, clear_chain, collect, create_indexes, find_by_id, index, page_size,
     replace_by_id,
 };
 use crate::{codec, error::Result};
@@ -97,7 +98,7 @@ impl OperatorApproval {
     }
 }
 
-/// One transfer of an NFT.
+/// One transfer of an NFT (read from the activity stream).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NftTransfer {
@@ -127,18 +128,21 @@ pub struct NftTransfer {
     pub tx_hash: B256,
 }
 
-/// NFTs and transfers.
+/// NFTs, and their transfers as the activity stream records them.
 #[derive(Debug, Clone)]
 pub struct NftRepository {
     nfts: Collection<Nft>,
-    transfers: Collection<NftTransfer>,
+    activity: Collection<Activity>,
 }
+
+/// The collection that kept transfers before schema version 5 (dropped by migration 5).
+pub(crate) const LEGACY_TRANSFERS: &str = "nft_transfers";
 
 impl NftRepository {
     pub(crate) fn new(db: &Database) -> Self {
         Self {
             nfts: db.collection(Nft::COLLECTION),
-            transfers: db.collection(NftTransfer::COLLECTION),
+            activity: db.collection(Activity::COLLECTION),
         }
     }
 
@@ -157,15 +161,6 @@ impl NftRepository {
                     true,
                 ),
             ],
-        )
-        .await?;
-        create_indexes(
-            &self.transfers,
-            vec![index(
-                "token_history",
-                doc! { "chainId": 1, "contract": 1, "tokenId": 1, "blockNumber": 1, "logIndex": 1 },
-                false,
-            )],
         )
         .await
     }
@@ -264,16 +259,8 @@ impl NftRepository {
         Ok(owners.len() as u64)
     }
 
-    /// Records a transfer; recording the same event twice changes nothing.
-    pub async fn record_transfer(
-        &self,
-        transfer: &NftTransfer,
-        session: Option<&mut ClientSession>,
-    ) -> Result<()> {
-        replace_by_id(&self.transfers, transfer, session).await
-    }
-
-    /// Transfer history of one token, oldest first.
+    /// Transfer history of one token, oldest first: its `mint` and `transfer` activity items
+    /// (on the activity's token index).
     pub async fn history(
         &self,
         chain_id: u64,
@@ -281,21 +268,34 @@ impl NftRepository {
         token_id: &U256,
     ) -> Result<Vec<NftTransfer>> {
         let cursor = self
-            .transfers
-            .find(doc! { "chainId": chain_id as i64, "contract": codec::address_key(contract), "tokenId": codec::u256_key(token_id) })
-            .sort(doc! { "blockNumber": 1, "logIndex": 1 })
+            .activity
+            .find(doc! {
+                "chainId": chain_id as i64,
+                "contract": codec::address_key(contract),
+                "tokenId": codec::u256_key(token_id),
+                "kind": { "$in": ["mint", "transfer"] },
+            })
+            .sort(doc! { "seq": 1 })
             .await?;
-        collect(cursor).await
+        let items: Vec<Activity> = collect(cursor).await?;
+        Ok(items
+            .into_iter()
+            .map(|a| NftTransfer {
+                chain_id: a.chain_id,
+                contract: *contract,
+                token_id: *token_id,
+                from: a.from.unwrap_or(Address::ZERO),
+                to: a.to.unwrap_or(Address::ZERO),
+                block_number: a.block_number,
+                log_index: a.seq % super::activity::SEQ_PER_BLOCK,
+                tx_hash: a.tx_hash,
+                id: a.id,
+            })
+            .collect())
     }
 
-    /// Deletes NFTs and transfers of `chain_id` (before a rebuild from raw events).
-    pub async fn clear(
-        &self,
-        chain_id: u64,
-        mut session: Option<&mut ClientSession>,
-    ) -> Result<()> {
-        clear_chain(&self.nfts, chain_id, session.as_deref_mut()).await?;
-        clear_chain(&self.transfers, chain_id, session).await?;
-        Ok(())
+    /// Deletes the NFTs of `chain_id` (before a rebuild from raw events).
+    pub async fn clear(&self, chain_id: u64, session: Option<&mut ClientSession>) -> Result<()> {
+        clear_chain(&self.nfts, chain_id, session).await
     }
 }
