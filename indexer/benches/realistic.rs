@@ -335,8 +335,8 @@ fn folder_bytes(path: &Path) -> u64 {
 }
 
 /// Copies every collection of `from` into `to` with unordered bulk inserts (2 in flight):
-/// documents, seconds. Prints each collection's documents and their BSON bytes.
-async fn bulk_copy(from: &Store, to: &Store) -> (u64, f64) {
+/// documents, BSON bytes, seconds. Prints each collection's documents and their BSON bytes.
+async fn bulk_copy(from: &Store, to: &Store) -> (u64, u64, f64) {
     let mut all: Vec<(String, Vec<Document>)> = Vec::new();
     for name in from
         .database()
@@ -386,6 +386,7 @@ async fn bulk_copy(from: &Store, to: &Store) -> (u64, f64) {
         })
         .collect();
     let count: u64 = batches.iter().map(|(_, d)| d.len() as u64).sum();
+    let bytes: u64 = sizes.iter().map(|(_, _, b)| *b as u64).sum();
     let started = Instant::now();
     let db = to.database().clone();
     stream::iter(batches)
@@ -402,7 +403,7 @@ async fn bulk_copy(from: &Store, to: &Store) -> (u64, f64) {
         .buffer_unordered(2)
         .collect::<Vec<_>>()
         .await;
-    (count, started.elapsed().as_secs_f64())
+    (count, bytes, started.elapsed().as_secs_f64())
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -488,7 +489,15 @@ async fn main() {
     let store = Store::connect(server.config("realistic"))
         .await
         .expect("store");
-    let config = IndexerConfig::new(nest_testkit::CHAIN_ID, a, start_block);
+    let mut config = IndexerConfig::new(nest_testkit::CHAIN_ID, a, start_block);
+    // Tuning knob: logs per backfill transaction (default: the indexer's).
+    if let Some(n) = std::env::var("NEST_BENCH_LOGS_PER_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        config.target_logs_per_batch = n;
+    }
+    println!("logs per backfill batch: {}", config.target_logs_per_batch);
     let window = config.reorg_window;
     let indexer = Indexer::new(config, store.clone(), provider.clone())
         .await
@@ -529,7 +538,7 @@ async fn main() {
     let empty = Store::connect_unmigrated(server.config("ceiling"))
         .await
         .expect("store");
-    let (documents, copy_secs) = bulk_copy(&store, &empty).await;
+    let (documents, logical, copy_secs) = bulk_copy(&store, &empty).await;
     let ceiling = events as f64 / copy_secs;
 
     let rate = events as f64 / caught_up;
@@ -553,7 +562,11 @@ async fn main() {
         store_cpu * 1_000.0 / events as f64
     );
     println!(
-        "  store writes        {:>10.0} bytes per event written, {:.0} on disk ({:.1} MB written)",
+        "  stored              {:>10.0} bytes per event in documents (BSON, indexes apart)",
+        logical as f64 / events as f64
+    );
+    println!(
+        "  store disk writes   {:>10.0} bytes per event written (journal and pages), {:.0} on disk ({:.1} MB written)",
         written as f64 / events as f64,
         on_disk as f64 / events as f64,
         written as f64 / 1e6

@@ -77,7 +77,7 @@ impl IndexerConfig {
             ws_url: None,
             initial_range: 2_000,
             max_range: 100_000,
-            target_logs_per_batch: 5_000,
+            target_logs_per_batch: 10_000,
             fetch_concurrency: 4,
             stream: "nest".into(),
         }

@@ -565,7 +565,7 @@ impl SocialService {
             Reference::Collection(contract) => (
                 "collection",
                 address_key(contract),
-                self.store.nfts().owner_count(chain, contract).await? > 0,
+                self.store.nfts().collection_exists(chain, contract).await?,
             ),
             Reference::Listing(id) => (
                 "listing",

@@ -44,7 +44,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 5,
-        description: "raw logs one document per block (chain_log_blocks, binary topics and data, no stored decoded fields) instead of one per log (chain_events, dropped); transfer history read from the activity stream (nft_transfers, a second copy, dropped)",
+        description: "raw logs one document per block (chain_log_blocks, binary topics and data, no stored decoded fields) instead of one per log (chain_events, dropped); transfer history read from the activity stream (nft_transfers, a second copy, dropped); two indexes restating others dropped (nfts.chain_contract_token, activity.chain_contract_seq)",
     },
 ];
 
@@ -52,6 +52,14 @@ pub const MIGRATIONS: &[Migration] = &[
 /// (`{chainId}:{txHash}:{logIndex}`), so every raw event paid for a second unique index (and a
 /// unique index not prefixed by the shard key cannot be kept on a sharded collection anyway).
 const DROPPED_IN_V2: &[(&str, &str)] = &[("chain_events", "chain_tx_log")];
+
+/// Indexes version 5 dropped: the NFTs' unique `{chainId, contract, tokenId}` restated their
+/// `_id` (a collection is read by `_id` range); the activity's per-collection index (its stream
+/// reads the chain's).
+const DROPPED_IN_V5: &[(&str, &str)] = &[
+    ("nfts", "chain_contract_token"),
+    ("activity", "chain_contract_seq"),
+];
 
 /// Indexes version 4 dropped: the trait index without `_id` (trait filters page in id order).
 const DROPPED_IN_V4: &[(&str, &str)] = &[("nft_metadata", "chain_contract_traits")];
@@ -114,7 +122,8 @@ async fn apply(store: &Store, version: u32) -> Result<()> {
                 .migrate_from_per_log_documents(store.database())
                 .await?;
             info!(moved, "raw logs moved into block documents");
-            drop_collection(store, crate::repos::LEGACY_TRANSFERS).await
+            drop_collection(store, crate::repos::LEGACY_TRANSFERS).await?;
+            drop_indexes(store, DROPPED_IN_V5).await
         }
         // Version 1 is the initial layout, version 3 adds collections (created with their
         // indexes): no data to transform.

@@ -5,7 +5,8 @@
 //!
 //! Collection `activity`: `_id` = the event id; `seq` = block number × 100,000 + log index
 //! (chain order, unique per chain). Shard key `{ chainId: 1, contract: 1, tokenId: 1 }` (the
-//! token page's stream stays on one shard; user and global streams use their own indexes).
+//! token page's stream stays on one shard; user and global streams use their own indexes; a
+//! collection's stream reads the global one).
 
 use super::{Page, Projection, bad_cursor, collect, create_indexes, index, page_size};
 use crate::{codec, error::Result};
@@ -111,11 +112,6 @@ impl ActivityRepository {
                     false,
                 ),
                 index(
-                    "chain_contract_seq",
-                    doc! { "chainId": 1, "contract": 1, "seq": -1 },
-                    false,
-                ),
-                index(
                     "chain_users_seq",
                     doc! { "chainId": 1, "users": 1, "seq": -1 },
                     false,
@@ -150,14 +146,19 @@ impl ActivityRepository {
             filter.insert("seq", doc! { "$lt": seq });
         }
         let limit = page_size(query.limit);
-        let items = collect(
-            self.items
-                .find(filter)
-                .sort(doc! { "seq": -1 })
-                .limit(limit)
-                .await?,
-        )
-        .await?;
+        let mut find = self
+            .items
+            .find(filter)
+            .sort(doc! { "seq": -1 })
+            .limit(limit);
+        // A collection's stream walks the chain's stream and keeps the collection's items (a
+        // Nest deployment indexes one collection, so nearly every item is one of them): a
+        // third index on this most written collection would cost every event more than it
+        // saves this read.
+        if query.contract.is_some() && query.token_id.is_none() && query.user.is_none() {
+            find = find.hint(mongodb::options::Hint::Name("chain_seq".into()));
+        }
+        let items = collect(find.await?).await?;
         let next_cursor = (items.len() as i64 == limit)
             .then(|| items.last().map(|a| a.seq.to_string()))
             .flatten();

@@ -128,6 +128,14 @@ pub struct NftTransfer {
     pub tx_hash: B256,
 }
 
+/// The ids of `contract`'s tokens lie strictly between these two (ids are
+/// `{chainId}:{contract}:{tokenId}`; `;` follows `:`): a collection is read on the `_id` index,
+/// with no second index restating it on every mint.
+fn collection_id_range(chain_id: u64, contract: &Address) -> (String, String) {
+    let prefix = format!("{chain_id}:{}", codec::address_key(contract));
+    (format!("{prefix}:"), format!("{prefix};"))
+}
+
 /// NFTs, and their transfers as the activity stream records them.
 #[derive(Debug, Clone)]
 pub struct NftRepository {
@@ -149,18 +157,11 @@ impl NftRepository {
     pub(crate) async fn ensure_indexes(&self) -> Result<()> {
         create_indexes(
             &self.nfts,
-            vec![
-                index(
-                    "chain_owner",
-                    doc! { "chainId": 1, "owner": 1, "_id": 1 },
-                    false,
-                ),
-                index(
-                    "chain_contract_token",
-                    doc! { "chainId": 1, "contract": 1, "tokenId": 1 },
-                    true,
-                ),
-            ],
+            vec![index(
+                "chain_owner",
+                doc! { "chainId": 1, "owner": 1, "_id": 1 },
+                false,
+            )],
         )
         .await
     }
@@ -217,13 +218,11 @@ impl NftRepository {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Nft>> {
-        let mut filter =
-            doc! { "chainId": chain_id as i64, "contract": codec::address_key(contract) };
+        let (first, end) = collection_id_range(chain_id, contract);
+        let after = cursor.filter(|c| *c > first.as_str()).unwrap_or(&first);
+        let mut filter = doc! { "_id": { "$gt": after, "$lt": end } };
         if let Some(owner) = owner {
             filter.insert("owner", codec::address_key(owner));
-        }
-        if let Some(after) = cursor {
-            filter.insert("_id", doc! { "$gt": after });
         }
         collect(
             self.nfts
@@ -249,14 +248,22 @@ impl NftRepository {
 
     /// Number of distinct owners of `contract`'s tokens.
     pub async fn owner_count(&self, chain_id: u64, contract: &Address) -> Result<u64> {
+        let (first, end) = collection_id_range(chain_id, contract);
         let owners = self
             .nfts
-            .distinct(
-                "owner",
-                doc! { "chainId": chain_id as i64, "contract": codec::address_key(contract) },
-            )
+            .distinct("owner", doc! { "_id": { "$gt": first, "$lt": end } })
             .await?;
         Ok(owners.len() as u64)
+    }
+
+    /// True when at least one token of `contract` is indexed.
+    pub async fn collection_exists(&self, chain_id: u64, contract: &Address) -> Result<bool> {
+        let (first, end) = collection_id_range(chain_id, contract);
+        Ok(self
+            .nfts
+            .find_one(doc! { "_id": { "$gt": first, "$lt": end } })
+            .await?
+            .is_some())
     }
 
     /// Transfer history of one token, oldest first: its `mint` and `transfer` activity items
