@@ -2,78 +2,13 @@
 //! api processes (one Redis between them) keep serving, and once the indexer is restarted both
 //! show the sale, exact to the wei, and one's live stream announces it.
 
+mod common;
+
 use alloy::primitives::{Address, U256};
+use common::{LiveStream, Processes, eventually, wei};
 use nest_abis::{NestMarketplace, NestNFT};
-use nest_testkit::{ChildProcess, HttpClient, NestCommand, TestChain, TestRedis, TestStore};
-use std::{
-    collections::BTreeMap,
-    time::{Duration, Instant},
-};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// The processes the scenario runs against.
-struct Processes<'a> {
-    chain: &'a TestChain,
-    uri: String,
-    database: String,
-}
-
-impl Processes<'_> {
-    fn nest(&self, args: &[&str]) -> NestCommand {
-        NestCommand::new(args)
-            .chain(self.chain)
-            .store(&self.uri, &self.database)
-            .env("NEST_CHAIN_ID", "31337")
-    }
-
-    fn indexer(&self, redis: &TestRedis) -> ChildProcess {
-        self.nest(&["indexer", "run", "--poll"])
-            .env("NEST_REDIS_URL", redis.url())
-            .spawn()
-    }
-
-    fn api(&self, redis: &TestRedis) -> (ChildProcess, HttpClient) {
-        self.nest(&["api"])
-            .env("NEST_REDIS_URL", redis.url())
-            .serve_api()
-    }
-}
-
-/// Polls `path` on `client` until `done` holds for its JSON body (a 404 means "not indexed
-/// yet"); returns the body.
-async fn eventually(
-    client: &HttpClient,
-    path: &str,
-    within: Duration,
-    done: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    let deadline = Instant::now() + within;
-    loop {
-        let response = client.get(path).await;
-        assert!(
-            matches!(response.status, 200 | 404),
-            "{path}: {}",
-            response.body
-        );
-        if response.status == 200 && done(&response.json()) {
-            return response.json();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{path} on {} never became ready: {}",
-            client.addr(),
-            response.body
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn wei(value: &serde_json::Value) -> U256 {
-    value
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("not a decimal amount: {value}"))
-}
+use nest_testkit::{TestChain, TestRedis, TestStore};
+use std::{collections::BTreeMap, time::Duration};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sale_survives_an_indexer_crash_and_reaches_both_api_instances_to_the_wei() {
@@ -82,14 +17,10 @@ async fn a_sale_survives_an_indexer_crash_and_reaches_both_api_instances_to_the_
     // writer's open transaction holds its documents (5 s instead of 60 s).
     let store = TestStore::fresh("e2e_crash").await;
     let redis = TestRedis::start();
-    let processes = Processes {
-        chain: &chain,
-        uri: TestStore::uri(),
-        database: store.database().name().to_string(),
-    };
-    let indexer = processes.indexer(&redis);
-    let (_api, client) = processes.api(&redis);
-    let (_other_api, other) = processes.api(&redis);
+    let processes = Processes::new(&chain, store.database().name(), &redis);
+    let indexer = processes.indexer();
+    let (_api, client) = processes.api();
+    let (_other_api, other) = processes.api();
     let listing_id = chain.seed().listing_id;
     let path = format!("/v1/listings/{listing_id}");
     let listing = eventually(&client, &path, Duration::from_secs(60), |l| {
@@ -100,18 +31,7 @@ async fn a_sale_survives_an_indexer_crash_and_reaches_both_api_instances_to_the_
     assert_eq!(price, U256::from(10u64).pow(U256::from(18)));
 
     // A live subscriber on the other instance.
-    let mut stream = tokio::net::TcpStream::connect(other.addr())
-        .await
-        .expect("connect");
-    stream
-        .write_all(
-            format!(
-                "GET /v1/stream?topics=listings:{listing_id},sales HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        )
-        .await
-        .expect("subscribe");
+    let mut stream = LiveStream::open(&other, &format!("listings:{listing_id},sales")).await;
 
     // The indexer dies as a crash would; the api keeps serving what was indexed.
     indexer.kill();
@@ -152,7 +72,7 @@ async fn a_sale_survives_an_indexer_crash_and_reaches_both_api_instances_to_the_
     }
 
     // Restarted, the indexer resumes from its checkpoint; both instances show the sale.
-    let _indexer = processes.indexer(&redis);
+    let _indexer = processes.indexer();
     for api in [&client, &other] {
         let sold = eventually(api, &path, Duration::from_secs(60), |l| {
             l["status"] == "sold"
@@ -191,18 +111,14 @@ async fn a_sale_survives_an_indexer_crash_and_reaches_both_api_instances_to_the_
     }
 
     // The live stream announced it.
-    let mut seen = String::new();
-    let mut buf = vec![0u8; 4096];
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !seen.contains("event: listings") && Instant::now() < deadline {
-        if let Ok(Ok(n)) =
-            tokio::time::timeout(Duration::from_millis(500), stream.read(&mut buf)).await
-        {
-            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    }
+    let announced = format!("\"id\":\"{listing_id}\"");
+    let seen = stream
+        .until(Duration::from_secs(10), |seen| {
+            seen.contains("event: listings") && seen.contains(&announced)
+        })
+        .await;
     assert!(
-        seen.contains("event: listings") && seen.contains(&format!("\"id\":\"{listing_id}\"")),
+        seen.contains("event: listings") && seen.contains(&announced),
         "{seen}"
     );
 }

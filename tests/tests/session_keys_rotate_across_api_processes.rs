@@ -5,11 +5,11 @@
 //! tokens with 401 `auth.retired_key` within the ring's refresh interval, and the audit chain
 //! of every signature is intact.
 
-use nest_testkit::{
-    ChildProcess, HttpClient, NestCommand, TestChain, TestRedis, TestStore, siwe::bearer,
-};
+mod common;
+
+use common::Processes;
+use nest_testkit::{HttpClient, TestChain, TestRedis, TestStore, siwe::bearer};
 use std::{
-    path::Path,
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -19,41 +19,17 @@ use std::{
 
 const PASSWORD: &str = "e2e key ring password";
 
-struct Processes<'a> {
-    chain: &'a TestChain,
-    uri: String,
-    database: String,
-    keys: &'a Path,
-}
-
-impl Processes<'_> {
-    fn nest(&self, args: &[&str]) -> NestCommand {
-        NestCommand::new(args)
-            .chain(self.chain)
-            .store(&self.uri, &self.database)
-            .env("NEST_CHAIN_ID", "31337")
-            .env("NEST_KEYS_DIR", self.keys)
-            .env("NEST_KEYS_PASSWORD", PASSWORD)
-    }
-
-    fn api(&self, redis: &TestRedis) -> (ChildProcess, HttpClient) {
-        self.nest(&["api"])
-            .env("NEST_REDIS_URL", redis.url())
-            .serve_api()
-    }
-
-    /// Runs `nest keys ARGS`; its standard output.
-    fn keys(&self, args: &[&str]) -> String {
-        let mut all = vec!["keys"];
-        all.extend_from_slice(args);
-        let output = self.nest(&all).output();
-        assert!(
-            output.status.success(),
-            "nest keys {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).to_string()
-    }
+/// Runs `nest keys ARGS` against the stack; its standard output.
+fn nest_keys(processes: &Processes<'_>, args: &[&str]) -> String {
+    let mut all = vec!["keys"];
+    all.extend_from_slice(args);
+    let output = processes.nest(&all).output();
+    assert!(
+        output.status.success(),
+        "nest keys {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).to_string()
 }
 
 async fn me(client: &HttpClient, token: &str) -> (u16, String) {
@@ -85,14 +61,10 @@ async fn session_keys_rotate_and_retire_across_two_api_processes_without_a_faile
     let store = TestStore::fresh("e2e_keys").await;
     let redis = TestRedis::start();
     let keys = tempfile::tempdir().expect("keys dir");
-    let processes = Processes {
-        chain: &chain,
-        uri: TestStore::uri(),
-        database: store.database().name().to_string(),
-        keys: keys.path(),
-    };
-    let (_a, a) = processes.api(&redis);
-    let (_b, b) = processes.api(&redis);
+    let processes =
+        Processes::new(&chain, store.database().name(), &redis).with_keys(keys.path(), PASSWORD);
+    let (_a, a) = processes.api();
+    let (_b, b) = processes.api();
     let wallet = chain.keys[1].clone();
     let old = bearer(&a, &wallet).await;
     assert_eq!(me(&b, &old).await.0, 200, "the other process verifies it");
@@ -119,7 +91,7 @@ async fn session_keys_rotate_and_retire_across_two_api_processes_without_a_faile
         })
     };
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rotated = processes.keys(&["rotate", "session-token"]);
+    let rotated = nest_keys(&processes, &["rotate", "session-token"]);
     assert!(rotated.contains("v2 is active"), "{rotated}");
     // Within the refresh interval both processes sign with v2 and publish both keys.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -149,12 +121,12 @@ async fn session_keys_rotate_and_retire_across_two_api_processes_without_a_faile
         "v1 tokens still verify in the window"
     );
 
-    let status = processes.keys(&["status"]);
+    let status = nest_keys(&processes, &["status"]);
     assert!(
         status.contains("verify-only") && status.contains("active"),
         "{status}"
     );
-    processes.keys(&["retire", "session-token", "1"]);
+    nest_keys(&processes, &["retire", "session-token", "1"]);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let (ra, rb) = (me(&a, &old).await, me(&b, &old).await);
@@ -172,6 +144,6 @@ async fn session_keys_rotate_and_retire_across_two_api_processes_without_a_faile
     assert_eq!(me(&b, &new).await.0, 200);
     assert_eq!(jwks_kids(&a).await.len(), 1);
 
-    let audit = processes.keys(&["audit", "--verify"]);
+    let audit = nest_keys(&processes, &["audit", "--verify"]);
     assert!(audit.contains("audit chain intact: 2 entries"), "{audit}");
 }
