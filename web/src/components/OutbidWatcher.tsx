@@ -35,7 +35,12 @@ function Watch({ me }: { me: string }) {
         seen = [...(p.auctions?.leading ?? []), ...(p.auctions?.outbid ?? [])];
       }
       for (const o of seen) {
+        const led = known.current.get(o.id)?.bidder?.toLowerCase() === me;
         const notice = observe(known.current, me, o);
+        // A lead of the user's own making: the shared portfolio (read before it) is out of date.
+        if (kind === "auction" && !led && known.current.get(o.id)?.bidder?.toLowerCase() === me) {
+          void client.invalidateQueries({ queryKey: keys.portfolio(me) });
+        }
         // The auction's own page says it in its own banner.
         if (notice && location.pathname !== `/auction/${notice.auction}`) showOutbid(notice);
       }
