@@ -1,11 +1,12 @@
 // The dApp in a real browser (Debian's Chromium, playwright-core) against a running nest dev:
-// sign in, buy, a two-browser bid war with the outbid seen live, gasless listing by an account
-// with no ETH, gasless vote and the proposal executed by the keeper, theme and language kept.
+// sign in, buy, a two-browser bid war with the outbid seen live (on the auction page, and as a
+// toast on any other page), gasless listing by an account with no ETH, gasless vote and the
+// proposal executed by the keeper, theme and language kept.
 // Flows run at 360 px and 1280 px. Run by scripts/test (NEST_API_URL).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { parseAbi } from "viem";
+import { formatEther, parseAbi } from "viem";
 import { KEYS, chainTime, connect, connectAndSignIn, loadStack, openApp, waitTx, warp } from "./stack.mjs";
 import { moveWalletToChain } from "./wallet.mjs";
 
@@ -185,6 +186,58 @@ test("portfolio bids: the leader sees the auction as leading, every other bidder
     assert.deepEqual(problems, []);
     await context.close();
   }
+});
+
+test("outbid anywhere: a bidder who left the auction for the portfolio gets a toast when another browser outbids them, once, and its link opens the auction (360 px)", { timeout: 120_000 }, async () => {
+  // After the bid war, before the vote's time warp: the seeded auction is still running.
+  const auction = await stack.api("/v1/auctions/1");
+  assert.equal(auction.status, "live", "the seeded auction is still running");
+  assert.ok(auction.endTime > (await chainTime(stack)) + 60, "and on the chain's clock");
+  const step = 10n ** 17n;
+  const up = (wei) => ((wei + step - 1n) / step) * step;
+  const mine = up((BigInt(auction.highestBid) * 106n) / 100n + 1n);
+  const theirs = up((mine * 110n) / 100n);
+  const bidder = await openApp(stack, { key: KEYS[5], width: 360 });
+  const rival = await openApp(stack, { key: KEYS[6], width: 1280, colorScheme: "dark" });
+  await bidder.page.goto(`${stack.origin}/auction/${auction.id}`);
+  await connect(bidder.page);
+  await bidder.page.getByTestId("bid-amount").fill(formatEther(mine));
+  await bidder.page.getByTestId("bid").click();
+  await waitTx(bidder.page);
+  await bidder.page.getByTestId("leading").waitFor();
+  // Away from the auction, by the app's own navigation.
+  await bidder.page.getByRole("link", { name: "Portfolio", exact: true }).click();
+  await bidder.page.getByTestId("bid-leading").filter({ hasText: `Nest #${auction.tokenId}` }).waitFor({ timeout: 20_000 });
+
+  await rival.page.goto(`${stack.origin}/auction/${auction.id}`);
+  await connect(rival.page);
+  await rival.page.getByTestId("bid-amount").fill(formatEther(theirs));
+  await rival.page.getByTestId("bid").click();
+  await waitTx(rival.page);
+  const after = await stack.api(`/v1/auctions/${auction.id}`);
+  assert.equal(lower(after.highestBidder), lower(rival.wallet.address), "the api has the rival as the highest bidder");
+  assert.equal(after.highestBid, theirs.toString());
+
+  const toast = bidder.page.getByTestId("outbid-toast");
+  await toast.waitFor({ timeout: 20_000 });
+  assert.equal(new URL(bidder.page.url()).pathname, "/portfolio", "shown away from the auction page");
+  const text = await toast.textContent();
+  const expected = `You were outbid on Auction of Nest #${auction.tokenId}: ${formatEther(theirs)} ETH by ${rival.wallet.address.slice(0, 6)}`;
+  assert.ok(text.toLowerCase().includes(expected.toLowerCase()), `${text} names the auction, the amount and the rival`);
+  assert.equal(await bidder.page.getByRole("status").filter({ has: toast }).count(), 1, "in the tray's live region");
+  await shot(bidder.page, "outbid-toast-360");
+  // The stream's notice is read twice (now and once the api's cache is fresh): still one toast.
+  await bidder.page.waitForTimeout(2_500);
+  assert.equal(await toast.count(), 1, "one toast for one bid");
+  assert.equal(await rival.page.getByTestId("outbid-toast").count(), 0, "no toast for one's own bid");
+
+  await toast.getByTestId("outbid-link").click();
+  await bidder.page.waitForURL(`${stack.origin}/auction/${auction.id}`);
+  await bidder.page.getByTestId("highest").getByText(`${formatEther(theirs)} ETH`).waitFor();
+  await toast.waitFor({ state: "detached" });
+  assert.deepEqual([...bidder.problems, ...rival.problems], []);
+  await bidder.context.close();
+  await rival.context.close();
 });
 
 test("gasless vote with a reason (an overlong one refused first), then the keeper queues and executes the proposal while the page watches (1280 px)", { timeout: 180_000 }, async () => {

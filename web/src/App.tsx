@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 import { Link, match, usePath } from "./lib/router";
 import { NetworkBanner, WalletButton } from "./components/Wallet";
 import { TxTray } from "./components/TxTray";
+import { OutbidWatcher } from "./components/OutbidWatcher";
 import { NotificationsLink } from "./components/NotificationsLink";
 import { currentTheme, setTheme, type Theme } from "./lib/theme";
 import { LANGUAGES, setLanguage, type Language } from "./i18n";
@@ -150,6 +151,7 @@ export function App() {
         </Suspense>
       </main>
       <TxTray />
+      <OutbidWatcher />
       <nav aria-label={t("nav.main")} className="bottom-nav">
         {NAV.map(([href, key, name]) => (
           <Link key={href} href={href} aria-current={current === name ? "page" : undefined}>
