@@ -124,6 +124,19 @@ pub struct NestAddresses {
 }
 
 impl NestAddresses {
+    /// Every contract, in deployment order: forwarder, token, timelock, governor, nft,
+    /// marketplace (the indexer's log filter, a child process's configuration).
+    pub fn all(&self) -> [Address; 6] {
+        [
+            self.forwarder,
+            self.token,
+            self.timelock,
+            self.governor,
+            self.nft,
+            self.marketplace,
+        ]
+    }
+
     /// Reads the addresses from a manifest.
     pub fn from_manifest(manifest: &DeploymentManifest) -> Result<Self, AbiError> {
         Ok(Self {
@@ -144,6 +157,38 @@ fn tmp_path(path: &Path) -> PathBuf {
         .unwrap_or_default();
     name.push(".tmp");
     path.with_file_name(name)
+}
+
+/// The six addresses of [`NestAddresses::all`], comma-separated.
+impl std::fmt::Display for NestAddresses {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let all = self.all().map(|a| a.to_string());
+        f.write_str(&all.join(","))
+    }
+}
+
+/// Parses what [`Display`](std::fmt::Display) writes.
+impl std::str::FromStr for NestAddresses {
+    type Err = AbiError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let parsed: Vec<Address> = text
+            .split(',')
+            .map(|a| a.trim().parse())
+            .collect::<Result<_, _>>()
+            .map_err(|_| AbiError::AddressList(text.to_string()))?;
+        match parsed[..] {
+            [forwarder, token, timelock, governor, nft, marketplace] => Ok(Self {
+                forwarder,
+                token,
+                timelock,
+                governor,
+                nft,
+                marketplace,
+            }),
+            _ => Err(AbiError::AddressList(text.to_string())),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -193,5 +238,27 @@ mod tests {
         std::fs::write(&path, "{not json").expect("write");
         let err = DeploymentManifest::load(&path).expect_err("corrupt");
         assert!(err.to_string().contains("invalid JSON"), "{err}");
+    }
+
+    #[test]
+    fn addresses_round_trip_as_a_comma_list_and_a_short_list_is_refused() {
+        let a = NestAddresses {
+            forwarder: Address::repeat_byte(1),
+            token: Address::repeat_byte(2),
+            timelock: Address::repeat_byte(3),
+            governor: Address::repeat_byte(4),
+            nft: Address::repeat_byte(5),
+            marketplace: Address::repeat_byte(6),
+        };
+        assert_eq!(a.to_string().parse::<NestAddresses>().expect("parses"), a);
+        let five = a.all()[..5]
+            .iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        assert!(matches!(
+            five.parse::<NestAddresses>(),
+            Err(AbiError::AddressList(_))
+        ));
     }
 }

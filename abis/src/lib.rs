@@ -41,6 +41,11 @@ pub enum AbiError {
         /// The manifest's chain.
         chain_id: u64,
     },
+    /// A list of addresses is not the six contracts' (see `NestAddresses`'s `FromStr`).
+    #[error(
+        "expected the six contract addresses (forwarder, token, timelock, governor, nft, marketplace) separated by commas: {0}"
+    )]
+    AddressList(String),
 }
 
 macro_rules! artifacts {

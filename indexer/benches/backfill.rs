@@ -10,10 +10,12 @@
 
 #![allow(missing_docs)]
 
+mod common;
+
 use alloy::{
     primitives::{Address, U256},
     providers::{DynProvider, Provider, ext::AnvilApi},
-    rpc::types::{Filter, TransactionRequest},
+    rpc::types::TransactionRequest,
 };
 use futures_util::{StreamExt, stream};
 use nest_abis::{NestMarketplace, NestNFT};
@@ -179,35 +181,8 @@ async fn main() {
     );
 
     // ---- 2a. raw eth_getLogs over the same range (the node's own limit)
-    let addresses = vec![
-        a.forwarder,
-        a.token,
-        a.timelock,
-        a.governor,
-        a.nft,
-        a.marketplace,
-    ];
-    let raw_started = Instant::now();
-    let range = 1_000u64;
-    let ranges: Vec<(u64, u64)> = (start_block..=head)
-        .step_by(range as usize)
-        .map(|f| (f, (f + range - 1).min(head)))
-        .collect();
-    let provider = Arc::new(deployer_provider.clone());
-    let counts: Vec<usize> = stream::iter(ranges)
-        .map(|(from, to)| {
-            let provider = provider.clone();
-            let filter = Filter::new()
-                .address(addresses.clone())
-                .from_block(from)
-                .to_block(to);
-            async move { provider.get_logs(&filter).await.expect("logs").len() }
-        })
-        .buffered(4)
-        .collect()
-        .await;
-    let raw_events: usize = counts.iter().sum();
-    let raw_rate = raw_events as f64 / raw_started.elapsed().as_secs_f64();
+    let (raw_events, raw_rate) =
+        common::getlogs_rate(&deployer_provider, &a.all(), start_block, head, 1_000).await;
 
     // ---- 2b. indexer backfill from scratch
     let store = TestStore::fresh("bench_backfill").await;

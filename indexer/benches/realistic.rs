@@ -19,11 +19,13 @@
 
 #![allow(missing_docs)]
 
+mod common;
+
 use alloy::{
     network::TransactionBuilder,
     primitives::{Address, U256},
     providers::{DynProvider, Provider, ext::AnvilApi},
-    rpc::types::{Filter, TransactionRequest},
+    rpc::types::TransactionRequest,
 };
 use bson::{Document, doc};
 use futures_util::{StreamExt, TryStreamExt, stream};
@@ -450,33 +452,8 @@ async fn main() {
     );
 
     // ---- the node's own getLogs rate
-    let addresses = vec![
-        a.forwarder,
-        a.token,
-        a.timelock,
-        a.governor,
-        a.nft,
-        a.marketplace,
-    ];
-    let raw_started = Instant::now();
-    let ranges: Vec<(u64, u64)> = (start_block..=head)
-        .step_by(100)
-        .map(|f| (f, (f + 99).min(head)))
-        .collect();
-    let counts: Vec<usize> = stream::iter(ranges)
-        .map(|(from, to)| {
-            let provider = provider.clone();
-            let filter = Filter::new()
-                .address(addresses.clone())
-                .from_block(from)
-                .to_block(to);
-            async move { provider.get_logs(&filter).await.expect("logs").len() }
-        })
-        .buffered(4)
-        .collect()
-        .await;
-    let logs: usize = counts.iter().sum();
-    let getlogs_rate = logs as f64 / raw_started.elapsed().as_secs_f64();
+    let (logs, getlogs_rate) =
+        common::getlogs_rate(&provider, &a.all(), start_block, head, 100).await;
 
     // ---- the indexer, from launch to caught up, on a fresh store server
     let data = tempfile::tempdir().expect("data folder");

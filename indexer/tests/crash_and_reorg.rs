@@ -6,7 +6,7 @@
 mod common;
 
 use alloy::{
-    primitives::{Address, U256},
+    primitives::U256,
     providers::{Provider, ext::AnvilApi},
 };
 use common::*;
@@ -45,20 +45,8 @@ fn config_from_env() -> Option<(String, String, String, NestAddresses, u64)> {
     let rpc = std::env::var("NEST_TEST_RPC").ok()?;
     let uri = std::env::var("NEST_TEST_STORE_URI").ok()?;
     let db = std::env::var("NEST_TEST_STORE_DB").ok()?;
-    let addresses: Vec<Address> = std::env::var("NEST_TEST_ADDRESSES")
-        .ok()?
-        .split(',')
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let a: NestAddresses = std::env::var("NEST_TEST_ADDRESSES").ok()?.parse().ok()?;
     let start = std::env::var("NEST_TEST_START").ok()?.parse().ok()?;
-    let a = NestAddresses {
-        forwarder: addresses[0],
-        token: addresses[1],
-        timelock: addresses[2],
-        governor: addresses[3],
-        nft: addresses[4],
-        marketplace: addresses[5],
-    };
     Some((rpc, uri, db, a, start))
 }
 
@@ -113,18 +101,7 @@ async fn sigkill_during_backfill_ten_times_ends_with_the_same_store_contents() {
     let head = chain.provider(0).get_block_number().await.expect("head");
 
     let crashed = store("crashed").await;
-    let addresses = [
-        a.forwarder,
-        a.token,
-        a.timelock,
-        a.governor,
-        a.nft,
-        a.marketplace,
-    ]
-    .iter()
-    .map(|x| x.to_string())
-    .collect::<Vec<_>>()
-    .join(",");
+    let addresses = a.to_string();
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("time")

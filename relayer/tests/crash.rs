@@ -30,33 +30,6 @@ const JOBS_PER_USER: u64 = 10;
 const JOBS: u64 = USERS as u64 * JOBS_PER_USER;
 const WORKER: &str = "crash-worker";
 
-fn addresses_to_env(a: &NestAddresses) -> String {
-    [
-        a.forwarder,
-        a.token,
-        a.timelock,
-        a.governor,
-        a.nft,
-        a.marketplace,
-    ]
-    .iter()
-    .map(|x| x.to_string())
-    .collect::<Vec<_>>()
-    .join(",")
-}
-
-fn addresses_from_env(text: &str) -> Option<NestAddresses> {
-    let a: Vec<Address> = text.split(',').filter_map(|x| x.parse().ok()).collect();
-    (a.len() == 6).then(|| NestAddresses {
-        forwarder: a[0],
-        token: a[1],
-        timelock: a[2],
-        governor: a[3],
-        nft: a[4],
-        marketplace: a[5],
-    })
-}
-
 /// The submitter run in a child process by the crash test (ignored when run directly).
 #[test]
 #[ignore = "child process of the crash test"]
@@ -77,7 +50,7 @@ fn relayer_child() {
         .build()
         .expect("runtime");
     runtime.block_on(async move {
-        let addresses = addresses_from_env(&addresses).expect("addresses");
+        let addresses: NestAddresses = addresses.parse().expect("addresses");
         let store = Store::connect(StoreConfig::new(uri, db))
             .await
             .expect("store");
@@ -123,7 +96,7 @@ impl Worker {
             .env("NEST_TEST_RPC", chain.node.endpoint().to_string())
             .env("NEST_TEST_STORE_URI", &store.config().uri)
             .env("NEST_TEST_STORE_DB", &store.config().database)
-            .env("NEST_TEST_ADDRESSES", addresses_to_env(&chain.addresses))
+            .env("NEST_TEST_ADDRESSES", chain.addresses.to_string())
             .env("NEST_TEST_KEYS", keys)
             .stdout(if quiet {
                 Stdio::null()
